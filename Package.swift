@@ -1,0 +1,69 @@
+// swift-tools-version: 6.0
+import PackageDescription
+
+let package = Package(
+    name: "TaskQ",
+    platforms: [.macOS(.v14)],
+    products: [
+        .library(name: "TaskQ", targets: ["TaskQ"]),
+        .executable(name: "taskq", targets: ["taskq"]),
+        .executable(name: "tasks", targets: ["tasks"]),
+    ],
+    dependencies: [
+        .package(url: "https://github.com/apple/swift-argument-parser", from: "1.8.2"),
+        .package(url: "https://github.com/apple/swift-log", from: "1.16.2"),
+        .package(url: "https://github.com/swift-server/swift-service-lifecycle", from: "2.13.0"),
+    ],
+    targets: [
+        .systemLibrary(
+            name: "CHiredis",
+            path: "Sources/CHiredis",
+            pkgConfig: "hiredis",
+            providers: [.apt(["libhiredis-dev"])]
+        ),
+        .target(
+            name: "TaskQ",
+            dependencies: [
+                "CHiredis",
+                .product(name: "Logging", package: "swift-log"),
+            ],
+            path: "Sources/TaskQ"
+        ),
+        .target(
+            name: "TaskQWorker",
+            dependencies: [
+                "TaskQ",
+                .product(name: "Logging", package: "swift-log"),
+                .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
+            ],
+            path: "Worker"
+        ),
+        .executableTarget(
+            name: "taskq",
+            dependencies: [
+                "TaskQ",
+                "TaskQWorker",
+                .product(name: "ArgumentParser", package: "swift-argument-parser"),
+                .product(name: "Logging", package: "swift-log"),
+                .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
+            ],
+            path: "Sources/taskq"
+        ),
+        .executableTarget(
+            name: "tasks",
+            dependencies: ["TaskQ"],
+            path: "Examples/tasks"
+        ),
+        .testTarget(
+            name: "TaskQTests",
+            dependencies: ["TaskQ"],
+            path: "Tests/TaskQTests"
+        ),
+        .testTarget(
+            name: "WorkerTests",
+            dependencies: ["TaskQ", "TaskQWorker"],
+            path: "Tests/WorkerTests"
+        ),
+    ],
+    swiftLanguageModes: [.v6]
+)

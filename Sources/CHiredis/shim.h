@@ -1,0 +1,4 @@
+#ifndef TASKQ_CHIREDIS_SHIM_H
+#define TASKQ_CHIREDIS_SHIM_H
+#include <hiredis/hiredis.h>
+#endif

@@ -1,0 +1,160 @@
+import Foundation
+#if canImport(Glibc)
+import Glibc
+#endif
+
+/// The child side of the pool protocol: runs task bodies for a supervising worker.
+///
+/// The worker starts the app's executable with `TASKQ_CHILD=1`. Frames travel
+/// on stdin/stdout; anything the task code prints goes to stderr, which the
+/// worker copies to its log.
+package final class ChildServer: @unchecked Sendable {
+    private let app: App
+    private let output: FrameWriter
+    // Guarded by `lock`: running jobs by job number.
+    private let lock = NSLock()
+    private var running: [Int: Task<Void, Never>] = [:]
+    private var softLimited: Set<Int> = []
+    private var shuttingDown = false
+
+    /// Serves the pool protocol until the worker says shutdown or closes stdin; then exits.
+    package static func serve(app: App) -> Never {
+        let framesOut = dup(STDOUT_FILENO)
+        dup2(STDERR_FILENO, STDOUT_FILENO)
+        signal(SIGPIPE, SIG_IGN)
+        signal(SIGINT, SIG_IGN)
+        let server = ChildServer(app: app, output: FrameWriter(descriptor: framesOut))
+        server.sayHello()
+        FrameListener.start(descriptor: STDIN_FILENO, name: "taskq.child.frames", onFrame: { frame in
+            server.handle(frame)
+        }, onEnd: { _ in
+            server.beginShutdown()
+        })
+        while true { sleep(3600) }
+    }
+
+    private init(app: App, output: FrameWriter) {
+        self.app = app
+        self.output = output
+    }
+
+    private func sayHello() {
+        let tasks = app.registry.all.map { task -> JSONValue in
+            .object(["name": .string(task.name), "options": task.options.workerView])
+        }
+        output.send(.object([
+            "type": "hello",
+            "pid": .int(Int(getpid())),
+            "app": .string(app.name),
+            "tasks": .array(tasks),
+        ]))
+    }
+
+    private func handle(_ frame: JSONValue) {
+        switch frame["type"]?.stringValue {
+        case "run":
+            start(frame)
+        case "cancel":
+            if let job = frame["job"]?.intValue {
+                lock.withLock { running[job] }?.cancel()
+            }
+        case "shutdown":
+            beginShutdown()
+        default:
+            FileHandle.standardError.write(Data("taskq child: ignoring unknown frame \(frame.jsonText)\n".utf8))
+        }
+    }
+
+    private func beginShutdown() {
+        let wait: [Task<Void, Never>]? = lock.withLock {
+            if shuttingDown { return nil }
+            shuttingDown = true
+            return Array(running.values)
+        }
+        guard let wait else { return }
+        Task.detached {
+            for job in wait { await job.value }
+            exit(0)
+        }
+    }
+
+    private func start(_ frame: JSONValue) {
+        guard let job = frame["job"]?.intValue, let name = frame["task"]?.stringValue else { return }
+        let context = TaskContext(
+            id: frame["id"]?.stringValue ?? "", name: name, retries: frame["retries"]?.intValue ?? 0,
+            rootID: frame["root_id"]?.stringValue, parentID: frame["parent_id"]?.stringValue)
+        let call = TaskCall(args: frame["args"]?.arrayValue ?? [], kwargs: frame["kwargs"]?.objectValue ?? [:])
+        let softLimit = frame["soft_time_limit"]?.doubleValue
+        let task = Task.detached { [self] in
+            let outcome = await self.execute(name: name, call: call, context: context, job: job, softLimit: softLimit)
+            self.lock.withLock {
+                self.running[job] = nil
+                self.softLimited.remove(job)
+            }
+            var done = outcome
+            done["type"] = "done"
+            done["job"] = .int(job)
+            self.output.send(.object(done))
+        }
+        lock.withLock { running[job] = task }
+        if let softLimit, softLimit > 0 {
+            Task.detached { [self] in
+                try? await Task.sleep(for: .seconds(softLimit))
+                let target: Task<Void, Never>? = self.lock.withLock {
+                    guard let target = self.running[job] else { return nil }
+                    self.softLimited.insert(job)
+                    return target
+                }
+                target?.cancel()
+            }
+        }
+    }
+
+    private func execute(name: String, call: TaskCall, context: TaskContext, job: Int, softLimit: Double?) async -> [String: JSONValue] {
+        guard let task = app.registry.task(named: name) else {
+            return failure(ExceptionInfo.notRegistered(name), name: name)
+        }
+        do {
+            let value = try await TaskContext.$current.withValue(context) { try await task.run(call) }
+            return ["outcome": "success", "result": value]
+        } catch {
+            let softLimitHit = lock.withLock { softLimited.contains(job) }
+            if softLimitHit && (error is CancellationError || error is SoftTimeLimitExceeded) {
+                let info = ExceptionInfo(type: "SoftTimeLimitExceeded", arguments: [.double(softLimit ?? 0)], module: "billiard.exceptions")
+                return failure(info, name: name)
+            }
+            return decideAfterError(error, task: task, context: context)
+        }
+    }
+
+    /// Turns an error into a retry or a failure outcome, by the task's retry policy.
+    private func decideAfterError(_ error: any Error, task: RegisteredTask, context: TaskContext) -> [String: JSONValue] {
+        let policy = RetryPolicy(task.options)
+        let retry = error as? Retry
+        let wantsRetry = retry != nil || task.options.autoretryFor.contains { $0.matches(error) }
+        let cause: (any Error)? = retry.map { $0.reason } ?? error
+        let causeInfo = cause.map { ErrorDescription.exception(of: $0, module: app.name) }
+        guard wantsRetry else {
+            return failure(ErrorDescription.exception(of: error, module: app.name), name: task.name)
+        }
+        guard policy.allowsRetry(after: context.retries) else {
+            let detail = "Can't retry \(task.name)[\(context.id)]: maximum retries (\(policy.maxRetries ?? 0)) exceeded"
+                + (causeInfo.map { ": \($0)" } ?? "")
+            var info = ExceptionInfo(type: "MaxRetriesExceededError", message: detail, module: "celery.exceptions")
+            if let causeInfo { info.arguments.append(causeInfo.json) }
+            return failure(info, name: task.name)
+        }
+        let countdown = retry?.countdown?.seconds ?? policy.delay(afterRetries: context.retries)
+        let info = causeInfo ?? ExceptionInfo(type: "Retry", message: "Retry in \(countdown)s", module: "celery.exceptions")
+        return [
+            "outcome": "retry",
+            "countdown": .double(countdown),
+            "exception": info.json,
+            "traceback": .string(ErrorDescription.traceback(info, taskName: task.name)),
+        ]
+    }
+
+    private func failure(_ info: ExceptionInfo, name: String) -> [String: JSONValue] {
+        ["outcome": "failure", "exception": info.json, "traceback": .string(ErrorDescription.traceback(info, taskName: name))]
+    }
+}

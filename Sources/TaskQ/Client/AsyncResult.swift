@@ -1,0 +1,124 @@
+import Foundation
+
+/// A handle on a task's result, like Celery's `AsyncResult`.
+public struct AsyncResult<Output: Decodable & Sendable>: Sendable {
+    /// The task id.
+    public let id: String
+    let app: App
+
+    init(id: String, app: App) {
+        self.id = id
+        self.app = app
+    }
+
+    /// The current state; PENDING when nothing is stored.
+    public var state: TaskState {
+        get async throws { try await app.fetchRecord(id)?.status ?? .pending }
+    }
+
+    /// Whether the task has finished (SUCCESS, FAILURE or REVOKED).
+    public func ready() async throws -> Bool { try await state.isReady }
+
+    /// Whether the task succeeded.
+    public func successful() async throws -> Bool { try await state == .success }
+
+    /// Whether the task failed or was revoked.
+    public func failed() async throws -> Bool { try await state.propagates }
+
+    /// The stored result as JSON: the value, the exception record, or `nil` while pending.
+    public var result: JSONValue? {
+        get async throws { try await app.fetchRecord(id)?.result }
+    }
+
+    /// The stored traceback of a failed task.
+    public var traceback: String? {
+        get async throws { try await app.fetchRecord(id)?.traceback }
+    }
+
+    /// Waits for the task to finish and returns its value; a failure is thrown as `TaskFailure`.
+    ///
+    /// Waiting is SUBSCRIBE-then-GET on the result channel, as Celery's client does: no polling.
+    public func get(timeout: Duration? = nil) async throws -> Output {
+        switch try await get(timeout: timeout, propagate: false) {
+        case .success(let value): return value
+        case .failure(let failure): throw failure
+        }
+    }
+
+    /// Waits for the task to finish; with `propagate: false` a failure comes back as a value.
+    public func get(timeout: Duration? = nil, propagate: Bool) async throws -> TaskOutcome<Output> {
+        let record = try await app.waitForRecord(id, timeout: timeout)
+        if record.status == .success {
+            do {
+                return .success(try ArgumentCursor.decode(record.result, as: Output.self))
+            } catch {
+                throw TaskQError.decoding("result of task \(id) is \(PythonRepr.truncated(PythonRepr.of(record.result), limit: 120)), which does not decode as \(Output.self)")
+            }
+        }
+        let failure = TaskFailure(
+            taskID: id, state: record.status,
+            exception: record.exception ?? ExceptionInfo(type: "Exception", message: PythonRepr.of(record.result), module: "builtins"),
+            traceback: record.traceback)
+        if propagate { throw failure }
+        return .failure(failure)
+    }
+
+    /// Deletes the stored result.
+    public func forget() async throws {
+        do {
+            try await app.connections.backend().command(RedisCommand("DEL", CeleryKeys.result(id)))
+        } catch {
+            throw TaskQError.wrapping(error)
+        }
+    }
+}
+
+extension App {
+    /// Reads a task's stored record, or `nil` when there is none (PENDING).
+    package func fetchRecord(_ id: String) async throws -> ResultRecord? {
+        let reply: RedisReply
+        do {
+            reply = try await connections.backend().command(RedisCommand("GET", CeleryKeys.result(id)))
+        } catch {
+            throw TaskQError.wrapping(error)
+        }
+        guard let bytes = reply.bytes else { return nil }
+        do {
+            return try ResultRecord(bytes: bytes)
+        } catch {
+            throw TaskQError.protocolViolation("result record of task \(id) is unreadable: \(error)")
+        }
+    }
+
+    /// Waits until the task's record is in a ready state.
+    package func waitForRecord(_ id: String, timeout: Duration?) async throws -> ResultRecord {
+        let subscriber = try connections.subscriber()
+        let (events, continuation) = AsyncStream<RedisSubscriber.Event>.makeStream()
+        let token = subscriber.subscribe(CeleryKeys.result(id)) { continuation.yield($0) }
+        defer {
+            subscriber.unsubscribe(token)
+            continuation.finish()
+        }
+        let wait: @Sendable () async throws -> ResultRecord = {
+            for await event in events {
+                switch event {
+                case .subscribed:
+                    if let record = try await self.fetchRecord(id), record.status.isReady { return record }
+                case .message(_, let payload):
+                    if let record = try? ResultRecord(bytes: payload), record.status.isReady { return record }
+                }
+            }
+            throw CancellationError()
+        }
+        guard let timeout else { return try await wait() }
+        return try await withThrowingTaskGroup(of: ResultRecord.self) { group in
+            group.addTask { try await wait() }
+            group.addTask {
+                try await Task.sleep(for: timeout)
+                throw TaskQError.timeout("no result for task \(id) within \(timeout.seconds) s; is a worker running and consuming its queue?")
+            }
+            defer { group.cancelAll() }
+            return try await group.next()!
+        }
+    }
+}

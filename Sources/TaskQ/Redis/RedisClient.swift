@@ -1,0 +1,68 @@
+import Foundation
+
+/// A Redis connection on its own thread, reconnected on demand.
+///
+/// Calls are async and run in order on the client's thread. When the
+/// connection breaks, the call throws and the next call connects again.
+package final class RedisClient: @unchecked Sendable {
+    /// The server this client talks to.
+    package let url: RedisURL
+    private let thread: RedisThread
+    private let connectTimeout: Double
+    // Only touched on `thread`.
+    private var connection: RedisConnection?
+
+    /// Creates a client; nothing connects until the first call.
+    package init(url: RedisURL, name: String = "taskq.redis", connectTimeout: Double = 5) {
+        self.url = url
+        self.connectTimeout = connectTimeout
+        self.thread = RedisThread(name: name)
+    }
+
+    deinit { thread.stop() }
+
+    /// Runs `body` with a connected connection on the client's thread.
+    package func withConnection<T: Sendable>(_ body: @escaping @Sendable (RedisConnection) throws -> T) async throws -> T {
+        try await thread.run { try self.runNow(body) }
+    }
+
+    /// Runs `body` synchronously; call only from the client's own thread.
+    private func runNow<T>(_ body: (RedisConnection) throws -> T) throws -> T {
+        let live: RedisConnection
+        if let connection {
+            live = connection
+        } else {
+            live = try RedisConnection(url: url, connectTimeout: connectTimeout)
+            connection = live
+        }
+        do {
+            return try body(live)
+        } catch let error as RedisError where error.breaksConnection {
+            live.close()
+            connection = nil
+            throw error
+        }
+    }
+
+    /// Sends one command; an error reply is thrown.
+    @discardableResult
+    package func command(_ command: RedisCommand) async throws -> RedisReply {
+        try await withConnection { try $0.command(command) }
+    }
+
+    /// Sends many commands in one round trip; error replies come back as values.
+    package func pipeline(_ commands: [RedisCommand]) async throws -> [RedisReply] {
+        try await withConnection { try $0.pipeline(commands) }
+    }
+
+    /// Runs a Lua script by SHA, loading it on NOSCRIPT.
+    package func evaluate(_ script: RedisScript, keys: [any RedisArgument], arguments: [any RedisArgument]) async throws -> RedisReply {
+        try await withConnection { try script.evaluate(on: $0, keys: keys, arguments: arguments) }
+    }
+
+    /// Closes the connection and stops the thread.
+    package func shutdown() async {
+        _ = try? await thread.run { self.connection?.close(); self.connection = nil }
+        thread.stop()
+    }
+}

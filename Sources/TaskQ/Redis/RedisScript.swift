@@ -1,0 +1,54 @@
+import Foundation
+
+/// A Lua script run with EVALSHA, loaded with SCRIPT LOAD on first use or NOSCRIPT.
+package final class RedisScript: @unchecked Sendable {
+    /// The Lua source.
+    package let source: String
+    // Guarded by `lock`: the SHA Redis returned from SCRIPT LOAD.
+    private let lock = NSLock()
+    private var sha: String?
+
+    /// Wraps a Lua source.
+    package init(_ source: String) {
+        self.source = source
+    }
+
+    /// The EVALSHA command for this script, loading it first if its SHA is unknown.
+    package func command(on connection: RedisConnection, keys: [any RedisArgument], arguments: [any RedisArgument]) throws -> RedisCommand {
+        RedisCommand("EVALSHA", arguments: [try knownSHA(on: connection), keys.count] + keys + arguments)
+    }
+
+    /// Runs the script; an error reply other than NOSCRIPT is thrown.
+    package func evaluate(on connection: RedisConnection, keys: [any RedisArgument], arguments: [any RedisArgument]) throws -> RedisReply {
+        var reply = try connection.roundTrip(command(on: connection, keys: keys, arguments: arguments))
+        if case .error(let message) = reply, message.hasPrefix("NOSCRIPT") {
+            try load(on: connection)
+            reply = try connection.roundTrip(command(on: connection, keys: keys, arguments: arguments))
+        }
+        if case .error(let message) = reply {
+            throw RedisError(.reply, "Redis script failed: \(message)")
+        }
+        return reply
+    }
+
+    /// Whether a reply says the server has forgotten the script (after a restart or SCRIPT FLUSH).
+    package static func isMissingScript(_ reply: RedisReply) -> Bool {
+        if case .error(let message) = reply { return message.hasPrefix("NOSCRIPT") }
+        return false
+    }
+
+    /// Loads the script into the server and remembers its SHA.
+    package func load(on connection: RedisConnection) throws {
+        let reply = try connection.command(RedisCommand("SCRIPT", "LOAD", source))
+        guard let loaded = reply.string else {
+            throw RedisError(.protocolViolation, "SCRIPT LOAD returned \(reply) instead of a SHA")
+        }
+        lock.withLock { sha = loaded }
+    }
+
+    private func knownSHA(on connection: RedisConnection) throws -> String {
+        if let sha = lock.withLock({ sha }) { return sha }
+        try load(on: connection)
+        return lock.withLock { sha ?? "" }
+    }
+}
