@@ -18,8 +18,8 @@ package enum CeleryKeys {
     package static let scheduledMessages = "taskq:scheduled:messages"
     /// Prefix of TaskQ's revoked-task markers.
     package static let revokedPrefix = "taskq:revoked:"
-    /// Prefix of TaskQ's delivery counters.
-    package static let deliveriesPrefix = "taskq:deliveries:"
+    /// TaskQ's hash of delivery counts by delivery tag (poison-message detection).
+    package static let deliveries = "taskq:deliveries"
 
     /// The result key (and PUBLISH channel) of a task.
     package static func result(_ taskID: String) -> String { "celery-task-meta-" + taskID }

@@ -1,0 +1,10 @@
+import ArgumentParser
+
+/// `taskq`: run workers and talk to a TaskQ (or Celery) deployment.
+@main
+struct TaskQCommand: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "taskq",
+        abstract: "A background task queue for Swift that speaks Celery's wire format.",
+        subcommands: [WorkerCommand.self, CallCommand.self, ResultCommand.self])
+}

@@ -1,0 +1,125 @@
+import ArgumentParser
+import Foundation
+import Logging
+import ServiceLifecycle
+import TaskQ
+import TaskQWorker
+#if canImport(Glibc)
+import Glibc
+#endif
+
+/// `taskq worker -A tasks --loglevel=info -c 4 -Q celery,emails`
+struct WorkerCommand: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "worker",
+        abstract: "Run a worker: claim tasks from Redis and run them in child processes of the app executable.")
+
+    @Option(name: [.customShort("A"), .customLong("app")], help: "The app's executable: a path, or a product in ./.build/release, ./.build/debug or $PATH.")
+    var app: String
+
+    @OptionGroup var connection: ConnectionOptions
+
+    @Option(name: [.short, .long], help: "Number of child processes (default: the number of cores).")
+    var concurrency: Int?
+
+    @Option(name: [.customShort("Q"), .customLong("queues")], help: "Comma-separated queues to consume (default: celery).")
+    var queues: String = "celery"
+
+    @Option(name: [.short, .customLong("hostname")], help: "Node name, e.g. w1@%h (default: celery@<host>).")
+    var nodeName: String?
+
+    @Option(name: [.short, .customLong("loglevel")], help: "debug, info, warning, error or critical.")
+    var loglevel: String = "warning"
+
+    @Option(name: .customLong("prefetch-multiplier"), help: "Messages held ahead per child (default 4).")
+    var prefetchMultiplier: Int = 4
+
+    @Flag(name: .customLong("acks-late"), help: "Acknowledge after a task finishes, for tasks that do not say otherwise.")
+    var acksLate = false
+
+    @Option(name: .customLong("time-limit"), help: "Default hard time limit in seconds (the child is killed).")
+    var timeLimit: Double?
+
+    @Option(name: .customLong("soft-time-limit"), help: "Default soft time limit in seconds (the task is cancelled).")
+    var softTimeLimit: Double?
+
+    @Option(name: .customLong("visibility-timeout"), help: "Seconds before messages held by a dead worker are restored (default 30).")
+    var visibilityTimeout: Double = 30
+
+    @Option(name: .customLong("max-tasks-per-child"), help: "Replace a child after this many tasks.")
+    var maxTasksPerChild: Int?
+
+    @Option(name: .customLong("max-memory-per-child"), help: "Replace a child whose resident memory exceeds this many KiB.")
+    var maxMemoryPerChild: Int?
+
+    @Option(name: .customLong("shutdown-timeout"), help: "Seconds a warm shutdown waits for running tasks (default 60).")
+    var shutdownTimeout: Double = 60
+
+    @Option(name: .customLong("max-deliveries"), help: "Deliveries after which a message goes to the dead-letter list (default 3).")
+    var maxDeliveries: Int = 3
+
+    @Option(name: .customLong("result-expires"), help: "Seconds results are kept (default 86400).")
+    var resultExpires: Int = 86_400
+
+    @Flag(name: [.customShort("E"), .customLong("task-events")], help: "Send task events (on by default; kept for Celery compatibility).")
+    var taskEvents = false
+
+    @Flag(name: .customLong("without-events"), help: "Do not send task events.")
+    var withoutEvents = false
+
+    func run() async throws {
+        _ = try LogSetup.bootstrap(level: loglevel)
+        signal(SIGPIPE, SIG_IGN)
+        let logger = Logger(label: "taskq.worker")
+        let host = ProcessInfo.processInfo.hostName
+        let name = (nodeName ?? "celery@%h").replacingOccurrences(of: "%h", with: host)
+        let brokerURL: RedisURL
+        let backendURL: RedisURL
+        do {
+            brokerURL = try RedisURL(connection.brokerString)
+            backendURL = try RedisURL(connection.backendString)
+        } catch {
+            throw ValidationError("\(error)")
+        }
+        let configuration = WorkerConfiguration(
+            executable: try ExecutableLocator.locate(app), brokerURL: brokerURL, backendURL: backendURL,
+            concurrency: concurrency ?? ProcessInfo.processInfo.activeProcessorCount,
+            queues: queues.split(separator: ",").map { $0.trimmingCharacters(in: .whitespaces) }.filter { !$0.isEmpty },
+            nodeName: name.contains("@") ? name : "\(name)@\(host)", prefetchMultiplier: prefetchMultiplier,
+            acksLate: acksLate, timeLimit: timeLimit, softTimeLimit: softTimeLimit, visibilityTimeout: visibilityTimeout,
+            maxTasksPerChild: maxTasksPerChild, maxMemoryPerChild: maxMemoryPerChild, shutdownTimeout: shutdownTimeout,
+            resultExpiry: resultExpires, sendTaskEvents: !withoutEvents, maxDeliveries: maxDeliveries)
+        let worker = Worker(configuration: configuration, logger: logger)
+        let signals = SignalCounter { count in worker.requestShutdown(cold: count > 1) }
+        defer { signals.cancel() }
+        let group = ServiceGroup(configuration: .init(
+            services: [.init(service: worker, successTerminationBehavior: .gracefullyShutdownGroup)],
+            logger: Logger(label: "taskq.lifecycle", factory: { _ in SwiftLogNoOpLogHandler() })))
+        try await group.run()
+    }
+}
+
+/// Counts SIGTERM/SIGINT: the first asks for a warm shutdown, the second for a cold one.
+final class SignalCounter: @unchecked Sendable {
+    private var sources: [DispatchSourceSignal] = []
+    // Only touched on `queue`.
+    private var count = 0
+    private let queue = DispatchQueue(label: "taskq.signals")
+
+    init(onSignal: @escaping @Sendable (Int) -> Void) {
+        for number in [SIGTERM, SIGINT] {
+            signal(number, SIG_IGN)
+            let source = DispatchSource.makeSignalSource(signal: number, queue: queue)
+            source.setEventHandler { [unowned self] in
+                self.count += 1
+                onSignal(self.count)
+            }
+            source.resume()
+            sources.append(source)
+        }
+    }
+
+    func cancel() {
+        sources.forEach { $0.cancel() }
+    }
+}

@@ -1,0 +1,205 @@
+import Foundation
+import Logging
+import TaskQ
+#if canImport(Glibc)
+import Glibc
+#endif
+
+/// A message claimed from a queue: already recorded in `unacked`.
+struct ClaimedMessage: Sendable {
+    /// The queue it came from.
+    let queue: String
+    /// kombu's delivery tag (`""` when the envelope had none and was dead-lettered).
+    let deliveryTag: String
+    /// The envelope bytes as stored in the list.
+    let envelope: [UInt8]
+    /// How many times this delivery tag has been claimed, this time included.
+    let deliveries: Int
+}
+
+/// Claims messages on a dedicated thread: many per round trip with one Lua call, and
+/// blocking on "doorbell" connections when the queues are empty instead of polling.
+///
+/// A doorbell is a connection blocked in `BLMOVE list list RIGHT RIGHT`, which
+/// wakes when the list gets an element and moves nothing anywhere (the element
+/// goes back where it was). So the wait never takes a message out of Redis: a
+/// claim and its unacked record always happen in the one Lua step.
+final class MessageClaimer: @unchecked Sendable {
+    private let configuration: WorkerConfiguration
+    private let logger: Logger
+    private let deliver: @Sendable ([ClaimedMessage]) -> Void
+    // Guarded by `lock`.
+    private let lock = NSLock()
+    private var credits = 0
+    private var stopped = false
+    private var paused = false
+    private var wakeRead: Int32 = -1
+    private var wakeWrite: Int32 = -1
+    private let finished = DispatchSemaphore(value: 0)
+
+    /// Starts the claiming thread; nothing is claimed until `grant` gives credits.
+    init(configuration: WorkerConfiguration, logger: Logger, deliver: @escaping @Sendable ([ClaimedMessage]) -> Void) {
+        self.configuration = configuration
+        self.logger = logger
+        self.deliver = deliver
+        var fds: [Int32] = [0, 0]
+        _ = pipe(&fds)
+        wakeRead = fds[0]
+        wakeWrite = fds[1]
+        _ = fcntl(wakeRead, F_SETFL, fcntl(wakeRead, F_GETFL) | O_NONBLOCK)
+        let thread = Thread { [self] in self.loop() }
+        thread.name = "taskq.claimer"
+        thread.start()
+    }
+
+    /// Allows `count` more messages to be claimed.
+    func grant(_ count: Int) {
+        guard count > 0 else { return }
+        lock.withLock { credits += count }
+        wake()
+    }
+
+    /// Stops claiming and waits for the thread to finish its current step.
+    func stop() {
+        lock.withLock { stopped = true }
+        wake()
+        finished.wait()
+    }
+
+    private func wake() {
+        var byte: UInt8 = 1
+        _ = write(wakeWrite, &byte, 1)
+    }
+
+    private func loop() {
+        let lists = configuration.consumedLists
+        var connection: RedisConnection?
+        var doorbells: [Doorbell] = lists.map { Doorbell(list: $0.list) }
+        var backoff = 0.2
+        var outage = false
+        var lastPromotion = Date.distantPast
+        defer {
+            connection?.close()
+            doorbells.forEach { $0.close() }
+            finished.signal()
+        }
+        while !lock.withLock({ stopped }) {
+            do {
+                if connection == nil {
+                    connection = try RedisConnection(url: configuration.brokerURL)
+                    if outage { logger.info("Connected to \(configuration.brokerURL) again") }
+                    outage = false
+                    backoff = 0.2
+                }
+                let live = connection!
+                if Date().timeIntervalSince(lastPromotion) >= 0.25 {
+                    try promoteDueMessages(live)
+                    lastPromotion = Date()
+                }
+                let allowed = lock.withLock { credits }
+                if allowed > 0 {
+                    let claimed = try claim(on: live, limit: min(allowed, 1000), lists: lists)
+                    if !claimed.isEmpty {
+                        lock.withLock { credits -= claimed.count }
+                        deliver(claimed)
+                        continue
+                    }
+                }
+                try waitForWork(doorbells: &doorbells, watchQueues: allowed > 0)
+            } catch {
+                connection?.close()
+                connection = nil
+                doorbells.forEach { $0.close() }
+                if !outage {
+                    logger.error("consumer: \(error). Trying again with backoff (up to 5 s between attempts)")
+                    outage = true
+                }
+                Thread.sleep(forTimeInterval: backoff)
+                backoff = min(backoff * 2, 5)
+            }
+        }
+    }
+
+    private func claim(on connection: RedisConnection, limit: Int, lists: [(list: String, queue: String)]) throws -> [ClaimedMessage] {
+        let keys: [any RedisArgument] = [CeleryKeys.unacked, CeleryKeys.unackedIndex, CeleryKeys.deadLetters, CeleryKeys.deliveries]
+            + lists.map { $0.list as any RedisArgument }
+        let arguments: [any RedisArgument] = [limit, String(format: "%.6f", Date().timeIntervalSince1970)]
+            + lists.map { $0.queue as any RedisArgument }
+        let reply = try BrokerScripts.claim.evaluate(on: connection, keys: keys, arguments: arguments)
+        guard let items = reply.array else { return [] }
+        var claimed: [ClaimedMessage] = []
+        claimed.reserveCapacity(items.count / 4)
+        var index = 0
+        while index + 3 < items.count {
+            let message = ClaimedMessage(queue: items[index].string ?? "", deliveryTag: items[index + 1].string ?? "",
+                                         envelope: items[index + 2].bytes ?? [], deliveries: items[index + 3].integer ?? 1)
+            if message.deliveryTag.isEmpty {
+                logger.error("Moved a message without a delivery tag from queue '\(message.queue)' to the dead-letter list \(CeleryKeys.deadLetters)")
+            } else {
+                claimed.append(message)
+            }
+            index += 4
+        }
+        return claimed
+    }
+
+    private func promoteDueMessages(_ connection: RedisConnection) throws {
+        _ = try BrokerScripts.promote.evaluate(
+            on: connection, keys: [CeleryKeys.scheduled, CeleryKeys.scheduledMessages],
+            arguments: [String(format: "%.6f", Date().timeIntervalSince1970), 500])
+    }
+
+    /// Blocks until a doorbell rings, credits arrive, or a scheduled message may be due.
+    private func waitForWork(doorbells: inout [Doorbell], watchQueues: Bool) throws {
+        var fds = [pollfd(fd: wakeRead, events: Int16(POLLIN), revents: 0)]
+        if watchQueues {
+            for bell in doorbells {
+                try bell.arm(url: configuration.brokerURL)
+                fds.append(pollfd(fd: bell.fileDescriptor, events: Int16(POLLIN), revents: 0))
+            }
+        }
+        _ = poll(&fds, nfds_t(fds.count), 250)
+        if fds[0].revents != 0 {
+            var sink = [UInt8](repeating: 0, count: 64)
+            while read(wakeRead, &sink, sink.count) > 0 {}
+        }
+        if watchQueues {
+            for (offset, bell) in doorbells.enumerated() where fds[offset + 1].revents != 0 {
+                try bell.collect()
+            }
+        }
+    }
+}
+
+/// One connection blocked in `BLMOVE list list RIGHT RIGHT 0` on a queue list.
+final class Doorbell {
+    let list: String
+    private var connection: RedisConnection?
+    private var armed = false
+
+    init(list: String) { self.list = list }
+
+    var fileDescriptor: Int32 { connection?.fileDescriptor ?? -1 }
+
+    /// Sends the blocking BLMOVE unless one is already waiting.
+    func arm(url: RedisURL) throws {
+        if connection == nil { connection = try RedisConnection(url: url, socketTimeout: nil) }
+        guard !armed else { return }
+        try connection!.append(RedisCommand("BLMOVE", list, list, "RIGHT", "RIGHT", 0))
+        try connection!.flush()
+        armed = true
+    }
+
+    /// Reads the reply of a BLMOVE that returned; the bell is then disarmed.
+    func collect() throws {
+        guard let connection else { return }
+        try connection.readAvailable()
+        while try connection.bufferedReply() != nil { armed = false }
+    }
+
+    func close() {
+        connection?.close()
+        connection = nil
+        armed = false
+    }
+}

@@ -1,0 +1,147 @@
+import Foundation
+import Logging
+import TaskQ
+
+/// One write the worker makes: a command, or a Lua script call.
+enum RedisWrite: Sendable {
+    /// A plain command.
+    case command(RedisCommand)
+    /// A script call by SHA (loaded on demand).
+    case script(RedisScript, keys: [String], arguments: [[UInt8]])
+}
+
+/// Sends the worker's writes (results, acks, events) on a dedicated thread,
+/// everything queued since the last round trip in one pipeline.
+///
+/// A write is never dropped: when Redis is unreachable the batch is sent again
+/// after a reconnect, with backoff, and the outage is logged once.
+final class RedisWriter: @unchecked Sendable {
+    private struct Entry {
+        let writes: [RedisWrite]
+        let completion: (@Sendable () -> Void)?
+    }
+
+    private let url: RedisURL
+    private let logger: Logger
+    // Guarded by `condition`.
+    private let condition = NSCondition()
+    private var queue: [Entry] = []
+    private var stopped = false
+    private let finished = DispatchSemaphore(value: 0)
+
+    /// Starts the writer's thread.
+    init(url: RedisURL, name: String, logger: Logger) {
+        self.url = url
+        self.logger = logger
+        let thread = Thread { [self] in self.loop() }
+        thread.name = name
+        thread.start()
+    }
+
+    /// Queues writes; `completion` runs on the writer's thread once Redis has them.
+    func enqueue(_ writes: [RedisWrite], completion: (@Sendable () -> Void)? = nil) {
+        condition.lock()
+        queue.append(Entry(writes: writes, completion: completion))
+        condition.signal()
+        condition.unlock()
+    }
+
+    /// Waits until everything queued so far is in Redis.
+    func flush() async {
+        await withCheckedContinuation { (continuation: CheckedContinuation<Void, Never>) in
+            enqueue([]) { continuation.resume() }
+        }
+    }
+
+    /// Sends what is queued, then stops the thread.
+    func stop() {
+        condition.lock()
+        stopped = true
+        condition.signal()
+        condition.unlock()
+        finished.wait()
+    }
+
+    private func loop() {
+        var connection: RedisConnection?
+        var backoff = 0.1
+        var outage = false
+        defer {
+            connection?.close()
+            finished.signal()
+        }
+        while true {
+            condition.lock()
+            while queue.isEmpty && !stopped { condition.wait() }
+            if queue.isEmpty && stopped {
+                condition.unlock()
+                return
+            }
+            let batch = queue
+            queue.removeAll(keepingCapacity: true)
+            condition.unlock()
+
+            while true {
+                do {
+                    if connection == nil {
+                        connection = try RedisConnection(url: url)
+                        if outage { logger.info("Writer connected to \(url) again; sending \(batch.count) queued writes") }
+                        outage = false
+                        backoff = 0.1
+                    }
+                    try send(batch, on: connection!)
+                    break
+                } catch {
+                    connection?.close()
+                    connection = nil
+                    if !outage {
+                        logger.error("cannot write to Redis: \(error). Keeping the writes and trying again with backoff")
+                        outage = true
+                    }
+                    Thread.sleep(forTimeInterval: backoff)
+                    backoff = min(backoff * 2, 5)
+                }
+            }
+            for entry in batch { entry.completion?() }
+        }
+    }
+
+    private func send(_ batch: [Entry], on connection: RedisConnection) throws {
+        var writes: [RedisWrite] = []
+        for entry in batch { writes.append(contentsOf: entry.writes) }
+        guard !writes.isEmpty else { return }
+        var commands = try writes.map { try command(for: $0, on: connection) }
+        var replies = try connection.pipeline(commands)
+        // A script the server forgot (restart, SCRIPT FLUSH): load it and resend just those.
+        let missing = replies.indices.filter { RedisScript.isMissingScript(replies[$0]) }
+        if !missing.isEmpty {
+            for index in missing {
+                if case .script(let script, _, _) = writes[index] { try script.load(on: connection) }
+            }
+            commands = try missing.map { try command(for: writes[$0], on: connection) }
+            let again = try connection.pipeline(commands)
+            for (offset, index) in missing.enumerated() { replies[index] = again[offset] }
+        }
+        for (index, reply) in replies.enumerated() {
+            if case .error(let message) = reply {
+                logger.error("Redis refused a write (\(commandName(writes[index]))): \(message)")
+            }
+        }
+    }
+
+    private func command(for write: RedisWrite, on connection: RedisConnection) throws -> RedisCommand {
+        switch write {
+        case .command(let command):
+            return command
+        case .script(let script, let keys, let arguments):
+            return try script.command(on: connection, keys: keys, arguments: arguments)
+        }
+    }
+
+    private func commandName(_ write: RedisWrite) -> String {
+        switch write {
+        case .command(let command): return command.name
+        case .script: return "EVALSHA"
+        }
+    }
+}

@@ -1,0 +1,90 @@
+import Foundation
+import TaskQ
+
+/// The writes the worker makes, spelled once: acks, results, dead letters, schedules, restores.
+///
+/// When the broker and the result backend are the same Redis database, a result
+/// and its ack are one atomic script call; otherwise the ack follows once the
+/// result is stored (at-least-once: never an ack before its result).
+final class WorkerWrites: Sendable {
+    let broker: RedisWriter
+    let backend: RedisWriter
+    private let shared: Bool
+    private let resultExpiry: Int
+
+    init(broker: RedisWriter, backend: RedisWriter, shared: Bool, resultExpiry: Int) {
+        self.broker = broker
+        self.backend = backend
+        self.shared = shared
+        self.resultExpiry = resultExpiry
+    }
+
+    private static func bytes(_ text: String) -> [UInt8] { Array(text.utf8) }
+
+    private static func now() -> [UInt8] { bytes(String(format: "%.6f", Date().timeIntervalSince1970)) }
+
+    /// Removes a delivery from the unacked bookkeeping.
+    func ack(_ tag: String) {
+        broker.enqueue([Self.ackWrite(tag)])
+    }
+
+    private static func ackWrite(_ tag: String) -> RedisWrite {
+        .script(BrokerScripts.ack, keys: [CeleryKeys.unacked, CeleryKeys.unackedIndex, CeleryKeys.deliveries], arguments: [bytes(tag)])
+    }
+
+    /// Stores a result record (SET with expiry + PUBLISH) and acks `ackTag` after it, if given.
+    func store(_ record: ResultRecord, ackTag: String?, completion: (@Sendable () -> Void)? = nil) {
+        let json = record.serialized()
+        let key = CeleryKeys.result(record.taskID)
+        if shared {
+            broker.enqueue([.script(BrokerScripts.storeResult,
+                                    keys: [key, CeleryKeys.unacked, CeleryKeys.unackedIndex, CeleryKeys.deliveries],
+                                    arguments: [json, Self.bytes(String(resultExpiry)), Self.bytes(ackTag ?? "")])],
+                           completion: completion)
+        } else {
+            let broker = self.broker
+            backend.enqueue([.script(BrokerScripts.storeResult,
+                                     keys: [key, CeleryKeys.unacked, CeleryKeys.unackedIndex, CeleryKeys.deliveries],
+                                     arguments: [json, Self.bytes(String(resultExpiry)), []])]) {
+                if let ackTag {
+                    broker.enqueue([Self.ackWrite(ackTag)], completion: completion)
+                } else {
+                    completion?()
+                }
+            }
+        }
+    }
+
+    /// Moves a claimed message to the dead-letter list with the reason, and acks it.
+    func deadLetter(tag: String, reason: String, queue: String) {
+        broker.enqueue([.script(BrokerScripts.deadLetter,
+                                keys: [CeleryKeys.unacked, CeleryKeys.unackedIndex, CeleryKeys.deadLetters, CeleryKeys.deliveries],
+                                arguments: [Self.bytes(tag), Self.bytes(reason), Self.bytes(queue), Self.now()])])
+    }
+
+    /// Puts `message` in the scheduled set until `due`, acking `replacing` in the same step.
+    func schedule(_ message: TaskMessage, due: Date, list: String, replacing oldTag: String?) {
+        broker.enqueue([.script(BrokerScripts.schedule,
+                                keys: [CeleryKeys.scheduled, CeleryKeys.scheduledMessages, CeleryKeys.unacked,
+                                       CeleryKeys.unackedIndex, CeleryKeys.deliveries],
+                                arguments: [Self.bytes(message.deliveryTag), Self.bytes(String(format: "%.6f", due.timeIntervalSince1970)),
+                                            message.envelope(), Self.bytes(list), Self.bytes(oldTag ?? "")])])
+    }
+
+    /// Puts claimed messages back at the head of their lists.
+    func restore(_ deliveries: [(tag: String, list: String)], completion: (@Sendable () -> Void)? = nil) {
+        guard !deliveries.isEmpty else {
+            completion?()
+            return
+        }
+        let arguments = deliveries.flatMap { [Self.bytes($0.tag), Self.bytes($0.list)] }
+        broker.enqueue([.script(BrokerScripts.restore, keys: [CeleryKeys.unacked, CeleryKeys.unackedIndex], arguments: arguments)],
+                       completion: completion)
+    }
+
+    /// Waits until every queued write is in Redis.
+    func flush() async {
+        await backend.flush()
+        await broker.flush()
+    }
+}

@@ -1,0 +1,23 @@
+import Foundation
+
+/// The worker's view of one child: its lifecycle and the jobs it runs.
+final class ChildSlot {
+    /// A child's lifecycle.
+    enum State: Equatable {
+        /// Started, no hello yet.
+        case starting
+        /// Said hello; takes jobs.
+        case ready
+        /// Takes no more jobs; will be replaced once it exits (recycling, shrinking).
+        case retiring
+    }
+
+    let process: ChildProcess
+    var state: State = .starting
+    var jobs: Set<Int> = []
+    var tasksRun = 0
+
+    init(process: ChildProcess) {
+        self.process = process
+    }
+}

@@ -1,0 +1,45 @@
+import Foundation
+import TaskQ
+
+/// One delivered message on its way through the worker.
+final class Job {
+    /// The worker's own number for it (used in frames).
+    let number: Int
+    /// The decoded message.
+    let message: TaskMessage
+    /// Where and how it was claimed.
+    let claimed: ClaimedMessage
+    /// The task's registration.
+    let info: TaskInfo
+    /// When the worker received it.
+    let receivedAt: Date
+    /// Whether the task acks after it finishes.
+    let acksLate: Bool
+    /// The child running it.
+    var child: Int?
+    /// When it started on a child.
+    var startedAt: Date?
+    /// When the hard time limit kills it.
+    var hardDeadline: Date?
+    /// The hard time limit in seconds, if any.
+    var hardLimit: Double?
+    /// Whether the delivery was already acked.
+    var acked = false
+    /// Why the worker killed its child on purpose (time limit, terminate), if it did.
+    var killedFor: (state: TaskState, exception: ExceptionInfo)?
+
+    init(number: Int, message: TaskMessage, claimed: ClaimedMessage, info: TaskInfo, acksLate: Bool) {
+        self.number = number
+        self.message = message
+        self.claimed = claimed
+        self.info = info
+        self.acksLate = acksLate
+        self.receivedAt = Date()
+    }
+
+    /// `tasks.add[<id>]`, as log lines name a task.
+    var label: String { "\(message.name)[\(message.id)]" }
+
+    /// The list the message goes back to when it is restored.
+    var homeList: String { message.targetList(fallbackQueue: claimed.queue) }
+}

@@ -1,0 +1,93 @@
+import Foundation
+import TaskQ
+
+extension Worker {
+    /// Records what a child reported for a job: success, failure or retry.
+    func finish(_ job: Job, frame: JSONValue) {
+        let runtime = Date().timeIntervalSince(job.startedAt ?? job.receivedAt)
+        let ackTag = job.acked ? nil : job.claimed.deliveryTag
+        switch frame["outcome"]?.stringValue {
+        case "success":
+            let value = frame["result"] ?? .null
+            logger.info("Task \(job.label) succeeded in \(String(format: "%.4f", runtime))s: \(PythonRepr.truncated(PythonRepr.of(value), limit: 200))")
+            if job.message.ignoresResult || job.info.ignoreResult {
+                if let ackTag { writes.ack(ackTag) }
+            } else {
+                writes.store(ResultRecord(taskID: job.message.id, status: .success, result: value, dateDone: Date(),
+                                          extra: parentExtras(job.message)), ackTag: ackTag)
+            }
+            continueChain(after: job, result: value)
+        case "retry":
+            let exception = frame["exception"].flatMap(ExceptionInfo.init(json:))
+                ?? ExceptionInfo(type: "Retry", message: "retry", module: "celery.exceptions")
+            let countdown = max(0, frame["countdown"]?.doubleValue ?? 0)
+            logger.info("Task \(job.label) retry: Retry in \(String(format: "%g", countdown))s: \(exception)")
+            retry(job, countdown: countdown, exception: exception, traceback: frame["traceback"]?.stringValue)
+        default:
+            let exception = frame["exception"].flatMap(ExceptionInfo.init(json:))
+                ?? ExceptionInfo(type: "Exception", message: "the child reported a failure without details", module: "builtins")
+            fail(job, state: .failure, exception: exception, traceback: frame["traceback"]?.stringValue, ackTag: ackTag)
+        }
+    }
+
+    /// Stores a failure and logs it as Celery does.
+    func fail(_ job: Job, state: TaskState, exception: ExceptionInfo, traceback: String?, ackTag: String?) {
+        if state == .revoked {
+            logger.warning("Task \(job.label) \(exception.message == "expired" ? "expired" : "revoked"): \(exception.message)")
+        } else {
+            logger.error("Task \(job.label) raised unexpected: \(exception.pythonRepr)")
+        }
+        let record = ResultRecord(taskID: job.message.id, status: state, exception: exception,
+                                  traceback: state == .revoked ? nil : (traceback ?? "Traceback (most recent call last):\n\(exception.module).\(exception)\n"),
+                                  dateDone: Date(), extra: parentExtras(job.message))
+        writes.store(record, ackTag: ackTag)
+        failChain(after: job, exception: exception, traceback: traceback)
+    }
+
+    /// A job whose child died under it: requeue once (acks-late + reject-on-worker-lost) or fail.
+    func childLost(_ job: Job, how: String, pid: Int32) {
+        let ackTag = job.acked ? nil : job.claimed.deliveryTag
+        if let killed = job.killedFor {
+            fail(job, state: killed.state, exception: killed.exception, traceback: nil, ackTag: ackTag)
+            return
+        }
+        if job.acksLate && job.info.rejectOnWorkerLost && !job.acked {
+            logger.warning("Task \(job.label): child \(pid) exited with \(how); requeueing (reject_on_worker_lost)")
+            writes.restore([(job.claimed.deliveryTag, job.homeList)])
+            return
+        }
+        let exception = ExceptionInfo.workerLost("Worker exited prematurely: \(how) Job: \(job.number).")
+        fail(job, state: .failure, exception: exception, traceback: nil, ackTag: ackTag)
+    }
+
+    /// Stores REVOKED `expired` for a message past its `expires` time.
+    func revokeExpired(_ job: Job) {
+        fail(job, state: .revoked, exception: .revoked("expired"), traceback: nil, ackTag: job.acked ? nil : job.claimed.deliveryTag)
+    }
+
+    /// Stores RETRY and schedules the next attempt: same id, `retries + 1`, ETA now + countdown.
+    func retry(_ job: Job, countdown: Double, exception: ExceptionInfo, traceback: String?) {
+        var next = job.message.redelivery()
+        next.headers["retries"] = .int(job.message.retries + 1)
+        next.headers["parent_id"] = .string(job.message.id)
+        let due = Date().addingTimeInterval(countdown)
+        next.headers["eta"] = .string(CeleryTime.format(due))
+        let record = ResultRecord(taskID: job.message.id, status: .retry, exception: exception,
+                                  traceback: traceback, dateDone: nil, extra: parentExtras(job.message))
+        writes.store(record, ackTag: nil)
+        writes.schedule(next, due: due, list: job.homeList, replacing: job.acked ? nil : job.claimed.deliveryTag)
+    }
+
+    /// Pushes a message back to the head of a list (it is consumed next).
+    func republish(_ message: TaskMessage, list: String) {
+        writes.broker.enqueue([.command(RedisCommand("RPUSH", list, message.envelope()))])
+    }
+
+    /// `parent_id` / `group_id` members of a result record, as Celery writes them.
+    func parentExtras(_ message: TaskMessage) -> [String: JSONValue] {
+        var extra: [String: JSONValue] = [:]
+        if let parent = message.parentID { extra["parent_id"] = .string(parent) }
+        if let group = message.groupID { extra["group_id"] = .string(group) }
+        return extra
+    }
+}

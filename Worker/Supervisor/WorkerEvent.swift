@@ -1,0 +1,17 @@
+import TaskQ
+
+/// Everything that can happen to a worker, delivered to its one event loop in order.
+enum WorkerEvent: Sendable {
+    /// The claimer took messages from the queues.
+    case claimed([ClaimedMessage])
+    /// A child sent a frame (hello, done).
+    case frame(child: Int, JSONValue)
+    /// A child process ended.
+    case childExited(child: Int, status: Int32, signaled: Bool)
+    /// A timer tick: time limits, rate limits, heartbeats.
+    case tick
+    /// Every write queued before shutdown is in Redis.
+    case writesFlushed
+    /// SIGTERM/SIGINT or a remote shutdown: warm first, cold when `cold` is true.
+    case shutdown(cold: Bool)
+}

@@ -1,0 +1,72 @@
+import Foundation
+import TaskQ
+
+/// Everything a worker is told on its command line, with Celery's defaults.
+public struct WorkerConfiguration: Sendable {
+    /// The app's executable, resolved to a path.
+    public var executable: String
+    /// The broker URL.
+    public var brokerURL: RedisURL
+    /// The result backend URL.
+    public var backendURL: RedisURL
+    /// Number of pool children. Default: the number of cores.
+    public var concurrency: Int
+    /// Queues to consume, in priority order.
+    public var queues: [String]
+    /// The worker's node name, `name@host`.
+    public var nodeName: String
+    /// Messages claimed ahead per child (Celery's `worker_prefetch_multiplier`). Default 4.
+    public var prefetchMultiplier: Int
+    /// Acknowledge after the task finishes, for tasks that do not say otherwise. Default false.
+    public var acksLate: Bool
+    /// Default hard time limit in seconds.
+    public var timeLimit: Double?
+    /// Default soft time limit in seconds.
+    public var softTimeLimit: Double?
+    /// Seconds after which a message held by a worker that stopped heartbeating is restored. Default 30.
+    public var visibilityTimeout: Double
+    /// Replace a child after it ran this many tasks.
+    public var maxTasksPerChild: Int?
+    /// Replace a child after a task when its resident memory exceeds this many KiB.
+    public var maxMemoryPerChild: Int?
+    /// Seconds a warm shutdown waits for running tasks. Default 60.
+    public var shutdownTimeout: Double
+    /// Seconds results are kept. Default 86400.
+    public var resultExpiry: Int
+    /// Whether to publish task events (Celery's `-E`). Worker events are always sent.
+    public var sendTaskEvents: Bool
+    /// Deliveries after which a message that keeps killing its child goes to the dead-letter list. Default 3.
+    public var maxDeliveries: Int
+
+    /// Creates a configuration.
+    public init(executable: String, brokerURL: RedisURL, backendURL: RedisURL, concurrency: Int, queues: [String],
+                nodeName: String, prefetchMultiplier: Int = 4, acksLate: Bool = false, timeLimit: Double? = nil,
+                softTimeLimit: Double? = nil, visibilityTimeout: Double = 30, maxTasksPerChild: Int? = nil,
+                maxMemoryPerChild: Int? = nil, shutdownTimeout: Double = 60, resultExpiry: Int = 86_400,
+                sendTaskEvents: Bool = true, maxDeliveries: Int = 3) {
+        self.executable = executable
+        self.brokerURL = brokerURL
+        self.backendURL = backendURL
+        self.concurrency = concurrency
+        self.queues = queues
+        self.nodeName = nodeName
+        self.prefetchMultiplier = prefetchMultiplier
+        self.acksLate = acksLate
+        self.timeLimit = timeLimit
+        self.softTimeLimit = softTimeLimit
+        self.visibilityTimeout = visibilityTimeout
+        self.maxTasksPerChild = maxTasksPerChild
+        self.maxMemoryPerChild = maxMemoryPerChild
+        self.shutdownTimeout = shutdownTimeout
+        self.resultExpiry = resultExpiry
+        self.sendTaskEvents = sendTaskEvents
+        self.maxDeliveries = maxDeliveries
+    }
+
+    /// Every Redis list the worker consumes, highest priority step first, then by queue.
+    var consumedLists: [(list: String, queue: String)] {
+        CeleryKeys.prioritySteps.flatMap { step in
+            queues.map { (CeleryKeys.queueList($0, priority: step), $0) }
+        }
+    }
+}
