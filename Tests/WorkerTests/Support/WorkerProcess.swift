@@ -1,0 +1,108 @@
+import Foundation
+import Testing
+@testable import TaskQ
+#if canImport(Glibc)
+import Glibc
+#endif
+
+/// A real `taskq worker -A tasks` process for a test, with its log captured.
+final class WorkerProcess: @unchecked Sendable {
+    let process = Process()
+    let logURL: URL
+    let url: RedisURL
+
+    /// The folder with the built `taskq` and `tasks` executables.
+    static var binDirectory: String {
+        if let dir = ProcessInfo.processInfo.environment["TASKQ_BIN_DIR"] { return dir }
+        return URL(fileURLWithPath: CommandLine.arguments[0]).deletingLastPathComponent().path
+    }
+
+    /// Path of a built executable, or a setup error naming it.
+    static func executable(_ name: String) throws -> String {
+        let path = "\(binDirectory)/\(name)"
+        guard FileManager.default.isExecutableFile(atPath: path) else {
+            throw TestSetupError("\(path) is missing; run 'swift build' first (scripts/test does)")
+        }
+        return path
+    }
+
+    /// Starts a worker on `url` with extra arguments and waits until it says it is ready.
+    init(url: RedisURL, arguments: [String] = [], name: String = "w\(Int.random(in: 1000...9999))", waitForReady: Bool = true) throws {
+        self.url = url
+        logURL = FileManager.default.temporaryDirectory.appendingPathComponent("taskq-worker-\(name)-\(UUID().uuidString.prefix(8)).log")
+        FileManager.default.createFile(atPath: logURL.path, contents: nil)
+        let log = try FileHandle(forWritingTo: logURL)
+        process.executableURL = URL(fileURLWithPath: try Self.executable("taskq"))
+        process.arguments = ["worker", "-A", try Self.executable("tasks"), "--loglevel=info", "-n", "\(name)@%h",
+                             "--broker", url.rawForTests] + arguments
+        process.standardOutput = log
+        process.standardError = log
+        try process.run()
+        if waitForReady {
+            let ready = try TestRedis.waitUntil(timeout: 60) { self.log.contains(" ready.") || !self.process.isRunning }
+            guard ready, process.isRunning else {
+                throw TestSetupError("worker did not start:\n\(self.log)")
+            }
+        }
+    }
+
+    /// Everything the worker logged so far.
+    var log: String { (try? String(contentsOf: logURL, encoding: .utf8)) ?? "" }
+
+    /// Sends a signal.
+    func signal(_ number: Int32) { kill(process.processIdentifier, number) }
+
+    /// SIGTERM and wait (warm shutdown); returns the exit status.
+    @discardableResult
+    func stop(timeout: Double = 60) -> Int32 {
+        guard process.isRunning else { return process.terminationStatus }
+        signal(SIGTERM)
+        _ = try? TestRedis.waitUntil(timeout: timeout) { !self.process.isRunning }
+        if process.isRunning { signal(SIGKILL) }
+        process.waitUntilExit()
+        return process.terminationStatus
+    }
+
+    /// SIGKILL the worker (its children notice their stdin closing and exit).
+    func killHard() {
+        signal(SIGKILL)
+        process.waitUntilExit()
+    }
+
+    deinit {
+        if process.isRunning {
+            kill(process.processIdentifier, SIGKILL)
+        }
+    }
+}
+
+extension RedisURL {
+    /// The URL string with its password, for child processes in tests.
+    var rawForTests: String {
+        switch endpoint {
+        case .tcp(let host, let port): return "redis://\(password.map { ":\($0)@" } ?? "")\(host):\(port)/\(database)"
+        case .unix(let path): return "unix://\(path)?db=\(database)"
+        }
+    }
+}
+
+/// The example app's tasks as the test process sees them: typed handles, never run here.
+struct ExampleTasks {
+    let app: App
+    let add: TaskDefinition<Int, Int, Int>
+    let mul: TaskDefinition<Int, Int, Int>
+    let sleep: TaskDefinition<Double, Double>
+    let fail: TaskDefinition<String, Int>
+    let crash: TaskDefinition<Int>
+    let spin: TaskDefinition<Double, Double>
+
+    init(url: RedisURL, queue: String = "celery") {
+        app = App("tests", broker: url.rawForTests, defaultQueue: queue)
+        add = app.task("tasks.add") { (x: Int, y: Int) in x + y }
+        mul = app.task("tasks.mul") { (x: Int, y: Int) in x * y }
+        sleep = app.task("tasks.sleep") { (seconds: Double) in seconds }
+        fail = app.task("tasks.fail") { (_: String) -> Int in 0 }
+        crash = app.task("tasks.crash") { () -> Int in 0 }
+        spin = app.task("tasks.spin") { (seconds: Double) in seconds }
+    }
+}
