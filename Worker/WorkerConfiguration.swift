@@ -25,6 +25,9 @@ public struct WorkerConfiguration: Sendable {
     public var softTimeLimit: Double?
     /// Seconds after which a message held by a worker that stopped heartbeating is restored. Default 30.
     public var visibilityTimeout: Double
+    /// Seconds after which a message claimed by a non-TaskQ consumer (a Python worker) is
+    /// restored, as kombu's own `visibility_timeout` would. Default 3600.
+    public var foreignVisibilityTimeout: Double = 3600
     /// Replace a child after it ran this many tasks.
     public var maxTasksPerChild: Int?
     /// Replace a child after a task when its resident memory exceeds this many KiB.

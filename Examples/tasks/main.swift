@@ -38,4 +38,40 @@ app.task("tasks.spin", parameters: ["seconds"]) { (seconds: Double) -> Double in
     return seconds
 }
 
+// Tasks that show worker semantics: retries, rate limits, redelivery.
+
+/// The error `tasks.flaky` throws until it has been retried enough times.
+struct FlakyError: Error, CustomStringConvertible {
+    let attempt: Int
+    var description: String { "flaky failure on attempt \(attempt)" }
+}
+
+app.task("tasks.flaky", options: TaskOptions(maxRetries: 5, retryBackoff: true, retryBackoffBase: .milliseconds(200),
+                                             retryJitter: false, autoretryFor: [.type(FlakyError.self)]),
+         parameters: ["failures"]) { (failures: Int) -> Int in
+    let retries = TaskContext.current?.retries ?? 0
+    if retries < failures { throw FlakyError(attempt: retries + 1) }
+    return retries
+}
+
+app.task("tasks.always_fails", options: TaskOptions(maxRetries: 3, retryBackoff: true, retryBackoffBase: .milliseconds(300),
+                                                    retryJitter: false, autoretryFor: [.anyError])) { () -> Int in
+    throw FlakyError(attempt: (TaskContext.current?.retries ?? 0) + 1)
+}
+
+app.task("tasks.retry_later", options: TaskOptions(maxRetries: 1), parameters: ["seconds"]) { (seconds: Double) -> Int in
+    let retries = TaskContext.current?.retries ?? 0
+    if retries == 0 { throw Retry(countdown: .milliseconds(Int(seconds * 1000))) }
+    return retries
+}
+
+app.task("tasks.limited", options: TaskOptions(rateLimit: "10/s"), parameters: ["x"]) { (x: Int) in x }
+
+app.task("tasks.shared_limited", options: TaskOptions(globalRateLimit: "20/s"), parameters: ["x"]) { (x: Int) in x }
+
+app.task("tasks.poison", options: TaskOptions(acksLate: true, rejectOnWorkerLost: true)) { () -> Int in
+    let empty: [Int] = []
+    return empty[Int.random(in: 0..<1)]
+}
+
 try await app.run()

@@ -4,20 +4,40 @@ import TaskQ
 ///
 /// Each one is a single atomic step, so a crash at any instant leaves every
 /// message in exactly one place: a queue list, `unacked`, or `taskq:scheduled`.
+/// The bookkeeping keys are always passed in this order:
+/// KEYS[1] unacked, KEYS[2] unacked_index, KEYS[3] taskq:deliveries, KEYS[4] taskq:claims.
 enum BrokerScripts {
+    /// The four bookkeeping keys every script takes first.
+    static let bookkeeping = [CeleryKeys.unacked, CeleryKeys.unackedIndex, CeleryKeys.deliveries, CeleryKeys.claims]
+
+    /// Shared Lua: forget a delivery in the bookkeeping (ack). Keeps the delivery count when `keepCount`.
+    private static let forget = """
+    local function forget(tag, keepCount)
+      redis.call('ZREM', KEYS[2], tag)
+      redis.call('HDEL', KEYS[1], tag)
+      redis.call('HDEL', KEYS[4], tag)
+      if not keepCount then redis.call('HDEL', KEYS[3], tag) end
+    end
+    local function envelopeOf(entry)
+      return string.match(entry, '^%[(.*), *"[^"]*", *"[^"]*"%]$')
+    end
+
+    """
+
     /// Pops up to `limit` messages (lists in priority order) and records each in
-    /// `unacked`/`unacked_index` in the same step, as kombu does after BRPOP.
-    /// Messages without a delivery tag go to the dead-letter list.
+    /// `unacked`/`unacked_index` in the same step, as kombu does after BRPOP, plus
+    /// the claiming worker and the delivery count. Messages without a delivery tag
+    /// go to the dead-letter list.
     ///
-    /// KEYS: unacked, unacked_index, dead-letter list, deliveries hash, list1..listN.
-    /// ARGV: limit, now, queue1..queueN (the queue of each list).
+    /// KEYS: bookkeeping, dead-letter list, list1..listN. ARGV: limit, now, node, queue1..queueN.
     /// Returns a flat array of `queue, tag, envelope, deliveries` (tag `""` when dead-lettered).
     static let claim = RedisScript("""
     local limit = tonumber(ARGV[1])
     local now = ARGV[2]
+    local node = ARGV[3]
     local out = {}
     local taken = 0
-    for i = 5, #KEYS do
+    for i = 6, #KEYS do
       local queue = ARGV[i - 2]
       while taken < limit do
         local msg = redis.call('RPOP', KEYS[i])
@@ -33,13 +53,14 @@ enum BrokerScripts {
         if tag then
           redis.call('ZADD', KEYS[2], now, tag)
           redis.call('HSET', KEYS[1], tag, '[' .. msg .. ', "", ' .. cjson.encode(queue) .. ']')
-          local count = redis.call('HINCRBY', KEYS[4], tag, 1)
+          redis.call('HSET', KEYS[4], tag, node)
+          local count = redis.call('HINCRBY', KEYS[3], tag, 1)
           out[#out + 1] = queue
           out[#out + 1] = tag
           out[#out + 1] = msg
           out[#out + 1] = tostring(count)
         else
-          redis.call('LPUSH', KEYS[3], cjson.encode({reason = 'envelope has no properties.delivery_tag (not a kombu message?)', queue = queue, time = tonumber(now), raw = msg}))
+          redis.call('LPUSH', KEYS[5], cjson.encode({reason = 'envelope has no properties.delivery_tag (not a kombu message?)', queue = queue, time = tonumber(now), raw = msg}))
           out[#out + 1] = queue
           out[#out + 1] = ''
           out[#out + 1] = msg
@@ -50,65 +71,55 @@ enum BrokerScripts {
     return out
     """)
 
-    /// Acknowledges: removes a delivery from the unacked bookkeeping.
-    /// KEYS: unacked, unacked_index, deliveries hash. ARGV: tag.
-    static let ack = RedisScript("""
-    redis.call('ZREM', KEYS[2], ARGV[1])
-    redis.call('HDEL', KEYS[1], ARGV[1])
-    redis.call('HDEL', KEYS[3], ARGV[1])
+    /// Acknowledges: removes a delivery from the bookkeeping. KEYS: bookkeeping. ARGV: tag.
+    static let ack = RedisScript(forget + """
+    forget(ARGV[1], false)
     return 1
     """)
 
     /// Stores a result (never over a SUCCESS), publishes it, and optionally acks in the same step.
-    /// KEYS: result key, unacked, unacked_index, deliveries hash. ARGV: json, ttl seconds, tag or "".
-    static let storeResult = RedisScript("""
-    local current = redis.call('GET', KEYS[1])
+    /// KEYS: bookkeeping, result key. ARGV: json, ttl seconds, tag or "".
+    static let storeResult = RedisScript(forget + """
+    local current = redis.call('GET', KEYS[5])
     if not (current and string.find(current, '"status"%s*:%s*"SUCCESS"')) then
       if tonumber(ARGV[2]) > 0 then
-        redis.call('SET', KEYS[1], ARGV[1], 'EX', ARGV[2])
+        redis.call('SET', KEYS[5], ARGV[1], 'EX', ARGV[2])
       else
-        redis.call('SET', KEYS[1], ARGV[1])
+        redis.call('SET', KEYS[5], ARGV[1])
       end
-      redis.call('PUBLISH', KEYS[1], ARGV[1])
+      redis.call('PUBLISH', KEYS[5], ARGV[1])
     end
-    if ARGV[3] ~= '' then
-      redis.call('ZREM', KEYS[3], ARGV[3])
-      redis.call('HDEL', KEYS[2], ARGV[3])
-      redis.call('HDEL', KEYS[4], ARGV[3])
-    end
+    if ARGV[3] ~= '' then forget(ARGV[3], false) end
     return 1
     """)
 
     /// Moves a claimed message to the dead-letter list with a reason, and acks it.
-    /// KEYS: unacked, unacked_index, dead-letter list, deliveries hash. ARGV: tag, reason, queue, now.
-    static let deadLetter = RedisScript("""
+    /// KEYS: bookkeeping, dead-letter list. ARGV: tag, reason, queue, now.
+    static let deadLetter = RedisScript(forget + """
     local entry = redis.call('HGET', KEYS[1], ARGV[1])
-    local raw = entry
-    if entry then
-      local ok, decoded = pcall(cjson.decode, entry)
-      if ok and type(decoded) == 'table' and decoded[1] ~= nil then raw = cjson.encode(decoded[1]) end
-    end
-    redis.call('LPUSH', KEYS[3], cjson.encode({reason = ARGV[2], queue = ARGV[3], time = tonumber(ARGV[4]), raw = raw or cjson.null, delivery_tag = ARGV[1]}))
-    redis.call('ZREM', KEYS[2], ARGV[1])
-    redis.call('HDEL', KEYS[1], ARGV[1])
-    redis.call('HDEL', KEYS[4], ARGV[1])
+    local raw = entry and (envelopeOf(entry) or entry)
+    local deliveries = tonumber(redis.call('HGET', KEYS[3], ARGV[1]) or '0')
+    redis.call('LPUSH', KEYS[5], cjson.encode({reason = ARGV[2], queue = ARGV[3], time = tonumber(ARGV[4]),
+      raw = raw or cjson.null, delivery_tag = ARGV[1], deliveries = deliveries}))
+    forget(ARGV[1], false)
     return 1
     """)
 
-    /// Puts claimed messages back at the head of their lists (consumed next), like kombu's restore.
-    /// KEYS: unacked, unacked_index. ARGV: tag1, list1, tag2, list2, ...
-    static let restore = RedisScript("""
+    /// Gives claimed messages back to the head of their lists (consumed next), like kombu's
+    /// restore. A given-back delivery does not count toward the poison limit unless `counts`.
+    /// KEYS: bookkeeping. ARGV: counts ("1"/"0"), tag1, list1, tag2, list2, ...
+    static let restore = RedisScript(forget + """
     local restored = 0
-    for i = 1, #ARGV, 2 do
+    for i = 2, #ARGV, 2 do
       local entry = redis.call('HGET', KEYS[1], ARGV[i])
       if entry then
-        local raw = string.match(entry, '^%[(.*), *"[^"]*", *"[^"]*"%]$')
+        local raw = envelopeOf(entry)
         if raw then
           redis.call('RPUSH', ARGV[i + 1], raw)
           restored = restored + 1
         end
-        redis.call('ZREM', KEYS[2], ARGV[i])
-        redis.call('HDEL', KEYS[1], ARGV[i])
+        if ARGV[1] ~= '1' then redis.call('HINCRBY', KEYS[3], ARGV[i], -1) end
+        forget(ARGV[i], true)
       end
     end
     return restored
@@ -116,16 +127,12 @@ enum BrokerScripts {
 
     /// Schedules a message for later: the envelope goes to the scheduled set, and the
     /// delivery it came from (if any) is acked in the same step.
-    /// KEYS: scheduled zset, scheduled messages hash, unacked, unacked_index, deliveries hash.
+    /// KEYS: bookkeeping, scheduled zset, scheduled messages hash.
     /// ARGV: new tag, due epoch seconds, envelope, target list, old tag or "".
-    static let schedule = RedisScript("""
-    redis.call('ZADD', KEYS[1], ARGV[2], ARGV[1])
-    redis.call('HSET', KEYS[2], ARGV[1], cjson.encode({ARGV[4], ARGV[3]}))
-    if ARGV[5] ~= '' then
-      redis.call('ZREM', KEYS[4], ARGV[5])
-      redis.call('HDEL', KEYS[3], ARGV[5])
-      if ARGV[5] ~= ARGV[1] then redis.call('HDEL', KEYS[5], ARGV[5]) end
-    end
+    static let schedule = RedisScript(forget + """
+    redis.call('ZADD', KEYS[5], ARGV[2], ARGV[1])
+    redis.call('HSET', KEYS[6], ARGV[1], cjson.encode({ARGV[4], ARGV[3]}))
+    if ARGV[5] ~= '' then forget(ARGV[5], ARGV[5] == ARGV[1]) end
     return 1
     """)
 
@@ -144,5 +151,49 @@ enum BrokerScripts {
       redis.call('HDEL', KEYS[2], tag)
     end
     return #due
+    """)
+
+    /// Restores deliveries whose holder is gone: claimed by a TaskQ worker whose liveness
+    /// key expired (after `visibility` seconds), or claimed by anyone else (a Python worker)
+    /// and older than kombu's own visibility timeout.
+    /// KEYS: bookkeeping. ARGV: now, visibility, kombu visibility, limit, alive-key prefix.
+    /// Returns the number restored.
+    static let recoverOrphans = RedisScript(forget + """
+    local now = tonumber(ARGV[1])
+    local candidates = redis.call('ZRANGEBYSCORE', KEYS[2], '-inf', now - tonumber(ARGV[2]), 'WITHSCORES', 'LIMIT', 0, tonumber(ARGV[4]))
+    local restored = 0
+    for i = 1, #candidates, 2 do
+      local tag = candidates[i]
+      local score = tonumber(candidates[i + 1])
+      local owner = redis.call('HGET', KEYS[4], tag)
+      local orphan
+      if owner then
+        orphan = redis.call('EXISTS', ARGV[5] .. owner) == 0
+      else
+        orphan = score < now - tonumber(ARGV[3])
+      end
+      if orphan then
+        local entry = redis.call('HGET', KEYS[1], tag)
+        if entry then
+          local raw = envelopeOf(entry)
+          local queue = string.match(entry, '"([^"]*)"%]$')
+          if raw and queue then
+            local priority = 0
+            local ok, env = pcall(cjson.decode, raw)
+            if ok and type(env) == 'table' and type(env.properties) == 'table' then
+              priority = tonumber(env.properties.priority) or 0
+            end
+            local step = 0
+            for _, s in ipairs({3, 6, 9}) do if priority >= s then step = s end end
+            local list = queue
+            if step > 0 then list = queue .. '\\6\\22' .. step end
+            redis.call('RPUSH', list, raw)
+            restored = restored + 1
+          end
+        end
+        forget(tag, true)
+      end
+    end
+    return restored
     """)
 }

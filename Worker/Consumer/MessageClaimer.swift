@@ -78,6 +78,7 @@ final class MessageClaimer: @unchecked Sendable {
         var backoff = 0.2
         var outage = false
         var lastPromotion = Date.distantPast
+        var lastRecovery = Date.distantPast
         defer {
             connection?.close()
             doorbells.forEach { $0.close() }
@@ -87,14 +88,20 @@ final class MessageClaimer: @unchecked Sendable {
             do {
                 if connection == nil {
                     connection = try RedisConnection(url: configuration.brokerURL)
-                    if outage { logger.info("Connected to \(configuration.brokerURL) again") }
-                    outage = false
-                    backoff = 0.2
                 }
                 let live = connection!
                 if Date().timeIntervalSince(lastPromotion) >= 0.25 {
                     try promoteDueMessages(live)
                     lastPromotion = Date()
+                }
+                if Date().timeIntervalSince(lastRecovery) >= min(2, configuration.visibilityTimeout / 2) {
+                    try recoverOrphans(live)
+                    lastRecovery = Date()
+                }
+                if outage {
+                    logger.info("consumer: connected to \(configuration.brokerURL) again")
+                    outage = false
+                    backoff = 0.2
                 }
                 let allowed = lock.withLock { credits }
                 if allowed > 0 {
@@ -121,9 +128,9 @@ final class MessageClaimer: @unchecked Sendable {
     }
 
     private func claim(on connection: RedisConnection, limit: Int, lists: [(list: String, queue: String)]) throws -> [ClaimedMessage] {
-        let keys: [any RedisArgument] = [CeleryKeys.unacked, CeleryKeys.unackedIndex, CeleryKeys.deadLetters, CeleryKeys.deliveries]
+        let keys: [any RedisArgument] = (BrokerScripts.bookkeeping + [CeleryKeys.deadLetters]).map { $0 as any RedisArgument }
             + lists.map { $0.list as any RedisArgument }
-        let arguments: [any RedisArgument] = [limit, String(format: "%.6f", Date().timeIntervalSince1970)]
+        let arguments: [any RedisArgument] = [limit, String(format: "%.6f", Date().timeIntervalSince1970), configuration.nodeName]
             + lists.map { $0.queue as any RedisArgument }
         let reply = try BrokerScripts.claim.evaluate(on: connection, keys: keys, arguments: arguments)
         guard let items = reply.array else { return [] }
@@ -147,6 +154,17 @@ final class MessageClaimer: @unchecked Sendable {
         _ = try BrokerScripts.promote.evaluate(
             on: connection, keys: [CeleryKeys.scheduled, CeleryKeys.scheduledMessages],
             arguments: [String(format: "%.6f", Date().timeIntervalSince1970), 500])
+    }
+
+    /// Restores messages held by workers that stopped heartbeating (and very old ones claimed by others).
+    private func recoverOrphans(_ connection: RedisConnection) throws {
+        let restored = try BrokerScripts.recoverOrphans.evaluate(
+            on: connection, keys: BrokerScripts.bookkeeping,
+            arguments: [String(format: "%.6f", Date().timeIntervalSince1970), configuration.visibilityTimeout,
+                        configuration.foreignVisibilityTimeout, 1000, CeleryKeys.alivePrefix]).integer ?? 0
+        if restored > 0 {
+            logger.warning("Restored \(restored) unacknowledged message(s) held by workers that stopped (visibility timeout \(configuration.visibilityTimeout)s)")
+        }
     }
 
     /// Blocks until a doorbell rings, credits arrive, or a scheduled message may be due.

@@ -85,11 +85,11 @@ final class RedisWriter: @unchecked Sendable {
                 do {
                     if connection == nil {
                         connection = try RedisConnection(url: url)
-                        if outage { logger.info("Writer connected to \(url) again; sending \(batch.count) queued writes") }
-                        outage = false
-                        backoff = 0.1
                     }
                     try send(batch, on: connection!)
+                    if outage { logger.info("writer: connected to \(url) again; the queued writes are sent") }
+                    outage = false
+                    backoff = 0.1
                     break
                 } catch {
                     connection?.close()

@@ -1,4 +1,7 @@
 import Foundation
+#if canImport(Glibc)
+import Glibc
+#endif
 import TaskQ
 
 /// The writes the worker makes, spelled once: acks, results, dead letters, schedules, restores.
@@ -29,7 +32,7 @@ final class WorkerWrites: Sendable {
     }
 
     private static func ackWrite(_ tag: String) -> RedisWrite {
-        .script(BrokerScripts.ack, keys: [CeleryKeys.unacked, CeleryKeys.unackedIndex, CeleryKeys.deliveries], arguments: [bytes(tag)])
+        .script(BrokerScripts.ack, keys: BrokerScripts.bookkeeping, arguments: [bytes(tag)])
     }
 
     /// Stores a result record (SET with expiry + PUBLISH) and acks `ackTag` after it, if given.
@@ -38,13 +41,13 @@ final class WorkerWrites: Sendable {
         let key = CeleryKeys.result(record.taskID)
         if shared {
             broker.enqueue([.script(BrokerScripts.storeResult,
-                                    keys: [key, CeleryKeys.unacked, CeleryKeys.unackedIndex, CeleryKeys.deliveries],
+                                    keys: BrokerScripts.bookkeeping + [key],
                                     arguments: [json, Self.bytes(String(resultExpiry)), Self.bytes(ackTag ?? "")])],
                            completion: completion)
         } else {
             let broker = self.broker
             backend.enqueue([.script(BrokerScripts.storeResult,
-                                     keys: [key, CeleryKeys.unacked, CeleryKeys.unackedIndex, CeleryKeys.deliveries],
+                                     keys: BrokerScripts.bookkeeping + [key],
                                      arguments: [json, Self.bytes(String(resultExpiry)), []])]) {
                 if let ackTag {
                     broker.enqueue([Self.ackWrite(ackTag)], completion: completion)
@@ -58,28 +61,46 @@ final class WorkerWrites: Sendable {
     /// Moves a claimed message to the dead-letter list with the reason, and acks it.
     func deadLetter(tag: String, reason: String, queue: String) {
         broker.enqueue([.script(BrokerScripts.deadLetter,
-                                keys: [CeleryKeys.unacked, CeleryKeys.unackedIndex, CeleryKeys.deadLetters, CeleryKeys.deliveries],
+                                keys: BrokerScripts.bookkeeping + [CeleryKeys.deadLetters],
                                 arguments: [Self.bytes(tag), Self.bytes(reason), Self.bytes(queue), Self.now()])])
     }
 
     /// Puts `message` in the scheduled set until `due`, acking `replacing` in the same step.
     func schedule(_ message: TaskMessage, due: Date, list: String, replacing oldTag: String?) {
         broker.enqueue([.script(BrokerScripts.schedule,
-                                keys: [CeleryKeys.scheduled, CeleryKeys.scheduledMessages, CeleryKeys.unacked,
-                                       CeleryKeys.unackedIndex, CeleryKeys.deliveries],
+                                keys: BrokerScripts.bookkeeping + [CeleryKeys.scheduled, CeleryKeys.scheduledMessages],
                                 arguments: [Self.bytes(message.deliveryTag), Self.bytes(String(format: "%.6f", due.timeIntervalSince1970)),
                                             message.envelope(), Self.bytes(list), Self.bytes(oldTag ?? "")])])
     }
 
-    /// Puts claimed messages back at the head of their lists.
-    func restore(_ deliveries: [(tag: String, list: String)], completion: (@Sendable () -> Void)? = nil) {
-        guard !deliveries.isEmpty else {
-            completion?()
-            return
+    /// Puts claimed messages back at the head of their lists. `countsAsDelivery` is true when
+    /// the message ran (a child died under it), so that it counts toward the poison limit.
+    func restore(_ deliveries: [(tag: String, list: String)], countsAsDelivery: Bool = false) {
+        guard !deliveries.isEmpty else { return }
+        let arguments = [Self.bytes(countsAsDelivery ? "1" : "0")] + deliveries.flatMap { [Self.bytes($0.tag), Self.bytes($0.list)] }
+        broker.enqueue([.script(BrokerScripts.restore, keys: BrokerScripts.bookkeeping, arguments: arguments)])
+    }
+
+    /// Moves the held deliveries' `unacked_index` scores to now, so no sweep takes them back.
+    func renew(_ tags: [String]) {
+        guard !tags.isEmpty else { return }
+        let now = String(format: "%.6f", Date().timeIntervalSince1970)
+        var arguments: [any RedisArgument] = [CeleryKeys.unackedIndex, "XX"]
+        for tag in tags {
+            arguments.append(now)
+            arguments.append(tag)
         }
-        let arguments = deliveries.flatMap { [Self.bytes($0.tag), Self.bytes($0.list)] }
-        broker.enqueue([.script(BrokerScripts.restore, keys: [CeleryKeys.unacked, CeleryKeys.unackedIndex], arguments: arguments)],
-                       completion: completion)
+        broker.enqueue([.command(RedisCommand("ZADD", arguments: arguments))])
+    }
+
+    /// Marks this worker alive for `seconds` (other workers restore its messages once it lapses).
+    func markAlive(node: String, seconds: Double) {
+        broker.enqueue([.command(RedisCommand("SET", CeleryKeys.alivePrefix + node, String(getpid()), "PX", Int(seconds * 1000)))])
+    }
+
+    /// Removes this worker's liveness key at a clean exit.
+    func markGone(node: String) {
+        broker.enqueue([.command(RedisCommand("DEL", CeleryKeys.alivePrefix + node))])
     }
 
     /// Waits until every queued write is in Redis.

@@ -25,6 +25,12 @@ final class Job {
     var hardLimit: Double?
     /// Whether the delivery was already acked.
     var acked = false
+    /// Held back by a rate limit until this time (epoch seconds).
+    var throttledUntil: Double?
+    /// Asked the shared rate limiter and waiting for its answer.
+    var waitingForGlobalToken = false
+    /// The shared rate limiter booked a slot for it.
+    var hasGlobalToken = false
     /// Why the worker killed its child on purpose (time limit, terminate), if it did.
     var killedFor: (state: TaskState, exception: ExceptionInfo)?
 
@@ -36,6 +42,9 @@ final class Job {
         self.acksLate = acksLate
         self.receivedAt = Date()
     }
+
+    /// Whether a rate limit holds it back (it then does not count against prefetch).
+    var isWaitingForRate: Bool { throttledUntil != nil || waitingForGlobalToken }
 
     /// `tasks.add[<id>]`, as log lines name a task.
     var label: String { "\(message.name)[\(message.id)]" }

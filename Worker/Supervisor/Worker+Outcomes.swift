@@ -9,7 +9,9 @@ extension Worker {
         switch frame["outcome"]?.stringValue {
         case "success":
             let value = frame["result"] ?? .null
-            logger.info("Task \(job.label) succeeded in \(String(format: "%.4f", runtime))s: \(PythonRepr.truncated(PythonRepr.of(value), limit: 200))")
+            let repr = PythonRepr.truncated(PythonRepr.of(value))
+            logger.info("Task \(job.label) succeeded in \(String(format: "%.4f", runtime))s: \(repr.count > 200 ? String(repr.prefix(197)) + "..." : repr)")
+            taskEvent("task-succeeded", job, ["result": .string(repr), "runtime": .double(runtime)])
             if job.message.ignoresResult || job.info.ignoreResult {
                 if let ackTag { writes.ack(ackTag) }
             } else {
@@ -22,6 +24,7 @@ extension Worker {
                 ?? ExceptionInfo(type: "Retry", message: "retry", module: "celery.exceptions")
             let countdown = max(0, frame["countdown"]?.doubleValue ?? 0)
             logger.info("Task \(job.label) retry: Retry in \(String(format: "%g", countdown))s: \(exception)")
+            taskEvent("task-retried", job, ["exception": .string(exception.pythonRepr), "traceback": frame["traceback"] ?? .null])
             retry(job, countdown: countdown, exception: exception, traceback: frame["traceback"]?.stringValue)
         default:
             let exception = frame["exception"].flatMap(ExceptionInfo.init(json:))
@@ -34,8 +37,12 @@ extension Worker {
     func fail(_ job: Job, state: TaskState, exception: ExceptionInfo, traceback: String?, ackTag: String?) {
         if state == .revoked {
             logger.warning("Task \(job.label) \(exception.message == "expired" ? "expired" : "revoked"): \(exception.message)")
+            taskEvent("task-revoked", job, ["terminated": .bool(exception.message == "terminated"), "signum": .null,
+                                            "expired": .bool(exception.message == "expired")])
         } else {
             logger.error("Task \(job.label) raised unexpected: \(exception.pythonRepr)")
+            taskEvent("task-failed", job, ["exception": .string(exception.pythonRepr),
+                                           "traceback": .string(traceback ?? "")])
         }
         let record = ResultRecord(taskID: job.message.id, status: state, exception: exception,
                                   traceback: state == .revoked ? nil : (traceback ?? "Traceback (most recent call last):\n\(exception.module).\(exception)\n"),
@@ -52,8 +59,8 @@ extension Worker {
             return
         }
         if job.acksLate && job.info.rejectOnWorkerLost && !job.acked {
-            logger.warning("Task \(job.label): child \(pid) exited with \(how); requeueing (reject_on_worker_lost)")
-            writes.restore([(job.claimed.deliveryTag, job.homeList)])
+            logger.warning("Task \(job.label): child \(pid) exited with \(how); requeueing (reject_on_worker_lost, delivery \(job.claimed.deliveries) of at most \(configuration.maxDeliveries))")
+            writes.restore([(job.claimed.deliveryTag, job.homeList)], countsAsDelivery: true)
             return
         }
         let exception = ExceptionInfo.workerLost("Worker exited prematurely: \(how) Job: \(job.number).")

@@ -14,10 +14,13 @@ import Glibc
 public final class Worker: Service, @unchecked Sendable {
     let configuration: WorkerConfiguration
     let logger: Logger
-    private let events: AsyncStream<WorkerEvent>
+    private let inbox: AsyncStream<WorkerEvent>
     let post: AsyncStream<WorkerEvent>.Continuation
     let writes: WorkerWrites
     private var claimer: MessageClaimer?
+    var control: ControlChannel?
+    let rateClient: RedisClient
+    let events: EventDispatcher
 
     // Event-loop state: touched only inside `run()`.
     private(set) var state: WorkerState = .starting
@@ -28,19 +31,33 @@ public final class Worker: Service, @unchecked Sendable {
     private var nextJobNumber = 0
     private var nextChildNumber = 0
     private var creditsOut = 0
-    private var startedAt = Date()
+    private(set) var startedAt = Date()
     var processed = 0
     var totals: [String: Int] = [:]
+    var revokedIDs: Set<String> = []
+    var buckets: [String: TokenBucket] = [:]
+    var timeLimitOverrides: [String: (hard: Double?, soft: Double?)] = [:]
+    var queues: [String]
+    var taskEventsEnabled: Bool
+    var controlClock = 0
+    private var lastAlive = Date.distantPast
+    private var lastHeartbeat = Date.distantPast
+    private var lastRenewal = Date.distantPast
+    private var lastRevokedSync = Date()
 
     /// Prepares a worker; `run()` starts it.
     public init(configuration: WorkerConfiguration, logger: Logger) {
         self.configuration = configuration
         self.logger = logger
-        (events, post) = AsyncStream<WorkerEvent>.makeStream()
+        (inbox, post) = AsyncStream<WorkerEvent>.makeStream()
         let broker = RedisWriter(url: configuration.brokerURL, name: "taskq.writer.broker", logger: logger)
         let shared = configuration.brokerURL == configuration.backendURL
         let backend = shared ? broker : RedisWriter(url: configuration.backendURL, name: "taskq.writer.backend", logger: logger)
         writes = WorkerWrites(broker: broker, backend: backend, shared: shared, resultExpiry: configuration.resultExpiry)
+        rateClient = RedisClient(url: configuration.brokerURL, name: "taskq.ratelimit")
+        events = EventDispatcher(node: configuration.nodeName, database: configuration.brokerURL.database, writer: broker)
+        queues = configuration.queues
+        taskEventsEnabled = configuration.sendTaskEvents
     }
 
     /// Asks for a shutdown: warm the first time, cold when `cold` is true.
@@ -60,6 +77,11 @@ public final class Worker: Service, @unchecked Sendable {
     private func runLoop() async throws {
         startedAt = Date()
         try verifyBroker()
+        revokedIDs = Set(Self.loadRevoked(configuration.brokerURL) ?? [])
+        let post = self.post
+        control = ControlChannel(url: configuration.brokerURL, node: configuration.nodeName, logger: logger) {
+            post.yield(.control($0))
+        }
         for _ in 0..<configuration.concurrency { try spawnChild() }
         let ticker = Task {
             while !Task.isCancelled {
@@ -69,15 +91,24 @@ public final class Worker: Service, @unchecked Sendable {
         }
         defer { ticker.cancel() }
         let helloDeadline = Date().addingTimeInterval(30)
-        for await event in events {
+        for await event in inbox {
             handle(event)
             if state == .starting && Date() > helloDeadline {
                 throw WorkerError("the app executable \(configuration.executable) started but never said hello; does it call 'try await app.run()'?")
             }
             if state == .stopped { break }
         }
+        control?.stop()
         writes.broker.stop()
         if writes.backend !== writes.broker { writes.backend.stop() }
+    }
+
+    /// The revoked ids recorded in Redis that have not expired.
+    static func loadRevoked(_ url: RedisURL) -> [String]? {
+        guard let connection = try? RedisConnection(url: url) else { return nil }
+        defer { connection.close() }
+        let now = Date().timeIntervalSince1970
+        return (try? connection.command(RedisCommand("ZRANGEBYSCORE", CeleryKeys.revoked, now, "+inf")))?.array?.compactMap(\.string)
     }
 
     /// Fails fast with one clear line when Redis cannot be reached at start.
@@ -105,8 +136,24 @@ public final class Worker: Service, @unchecked Sendable {
             childExited(child, status: status, signaled: signaled)
         case .tick:
             enforceTimeLimits()
+            housekeeping()
             dispatchPending()
             checkShutdownProgress()
+        case .control(let request):
+            handleControl(request)
+        case .globalToken(let number, let wait):
+            if let job = pending.first(where: { $0.number == number }) {
+                job.waitingForGlobalToken = false
+                if wait <= 0 {
+                    job.hasGlobalToken = true
+                } else {
+                    job.throttledUntil = Date().timeIntervalSince1970 + wait
+                    wake(after: wait)
+                }
+            }
+            dispatchPending()
+        case .revokedSync(let ids):
+            revokedIDs.formUnion(ids)
         case .writesFlushed:
             transition(to: .stopped)
         case .shutdown(let cold):
@@ -119,6 +166,7 @@ public final class Worker: Service, @unchecked Sendable {
             }
         }
         refillCredits()
+        events.flush()
     }
 
     func transition(to next: WorkerState) {
@@ -129,7 +177,7 @@ public final class Worker: Service, @unchecked Sendable {
 
     // MARK: - Children
 
-    private func spawnChild() throws {
+    func spawnChild() throws {
         nextChildNumber += 1
         let number = nextChildNumber
         let post = self.post
@@ -156,6 +204,7 @@ public final class Worker: Service, @unchecked Sendable {
             if state == .starting && children.values.allSatisfy({ $0.state != .starting }) {
                 transition(to: .running)
                 printBanner()
+                events.worker("worker-online", workerEventFields())
                 startClaimer()
             }
             dispatchPending()
@@ -208,17 +257,32 @@ public final class Worker: Service, @unchecked Sendable {
 
     // MARK: - Claiming and dispatch
 
-    private func startClaimer() {
+    func startClaimer() {
         let post = self.post
-        claimer = MessageClaimer(configuration: configuration, logger: logger) { post.yield(.claimed($0)) }
+        var current = configuration
+        current.queues = queues
+        creditsOut = 0
+        claimer = MessageClaimer(configuration: current, logger: logger) { post.yield(.claimed($0)) }
     }
 
-    /// How many messages the worker holds at most: claimed, waiting and running.
+    /// Restarts the claimer after the queue list changed (add/cancel consumer).
+    func restartClaimer() {
+        claimer?.stop()
+        claimer = nil
+        startClaimer()
+    }
+
+    /// The most messages held at once, rate-limited ones included.
+    static let maximumHeld = 5000
+
+    /// How many runnable messages the worker holds at most: claimed, waiting and running.
     private var prefetchLimit: Int { max(1, children.count * max(1, configuration.prefetchMultiplier)) }
 
     private func refillCredits() {
         guard state.acceptsWork, let claimer else { return }
-        let wanted = prefetchLimit - pending.count - jobs.count - creditsOut
+        let throttled = pending.reduce(0) { $0 + ($1.isWaitingForRate ? 1 : 0) }
+        let held = pending.count + jobs.count
+        let wanted = min(prefetchLimit - (held - throttled), Self.maximumHeld - held) - creditsOut
         if wanted > 0 {
             creditsOut += wanted
             claimer.grant(wanted)
@@ -250,6 +314,11 @@ public final class Worker: Service, @unchecked Sendable {
         let job = Job(number: nextJobNumber, message: message, claimed: claimed, info: info,
                       acksLate: info.acksLate ?? configuration.acksLate)
         logger.info("Task \(job.label) received")
+        taskEvent("task-received", job, receivedFields(job))
+        if revokedIDs.contains(message.id) {
+            discardRevoked(job)
+            return
+        }
         if let expires = message.expires, expires < Date() {
             revokeExpired(job)
             return
@@ -262,13 +331,112 @@ public final class Worker: Service, @unchecked Sendable {
         pending.append(job)
     }
 
-    /// Starts pending jobs on children with a free slot.
+    /// Starts pending jobs on children with a free slot, in order, skipping the ones a
+    /// rate limit holds back (they wait without blocking other tasks).
     func dispatchPending() {
         guard state.acceptsWork else { return }
-        while !pending.isEmpty {
+        let now = Date().timeIntervalSince1970
+        var index = 0
+        while index < pending.count {
             guard let (number, slot) = freeChild() else { return }
-            let job = pending.removeFirst()
+            let job = pending[index]
+            if let until = job.throttledUntil {
+                if until > now {
+                    index += 1
+                    continue
+                }
+                job.throttledUntil = nil
+            }
+            if revokedIDs.contains(job.message.id) {
+                pending.remove(at: index)
+                discardRevoked(job)
+                continue
+            }
+            if job.waitingForGlobalToken {
+                index += 1
+                continue
+            }
+            if let shared = job.info.globalRateLimit, !job.hasGlobalToken, let interval = try? RateLimit(shared).interval {
+                requestGlobalToken(for: job, interval: interval)
+                index += 1
+                continue
+            }
+            if let wait = takeLocalToken(for: job, now: now) {
+                job.throttledUntil = now + wait
+                wake(after: wait)
+                index += 1
+                continue
+            }
+            pending.remove(at: index)
             start(job, on: slot, number: number)
+        }
+    }
+
+    /// Takes the per-worker token of the job's task; returns the wait when there is none.
+    private func takeLocalToken(for job: Job, now: Double) -> Double? {
+        guard let text = tasks[job.message.name]?.rateLimit, let interval = try? RateLimit(text).interval else { return nil }
+        var bucket = buckets[job.message.name] ?? TokenBucket(interval: interval)
+        if bucket.interval != interval { bucket = TokenBucket(interval: interval) }
+        let wait = bucket.take(at: now)
+        buckets[job.message.name] = bucket
+        return wait
+    }
+
+    /// Asks Redis' shared limiter for a slot; the answer comes back as `.globalToken`.
+    private func requestGlobalToken(for job: Job, interval: Double) {
+        job.waitingForGlobalToken = true
+        let number = job.number
+        let key = GlobalRateLimiter.key(for: job.message.name)
+        Task { [rateClient, post, logger] in
+            do {
+                let reply = try await rateClient.evaluate(GlobalRateLimiter.script, keys: [key],
+                                                          arguments: [interval, Date().timeIntervalSince1970])
+                post.yield(.globalToken(job: number, wait: reply.string.flatMap(Double.init) ?? 0))
+            } catch {
+                logger.error("shared rate limit check failed: \(error); trying again shortly")
+                post.yield(.globalToken(job: number, wait: 0.5))
+            }
+        }
+    }
+
+    /// Posts a tick after `seconds`, for a throttled job's turn.
+    func wake(after seconds: Double) {
+        let post = self.post
+        Task {
+            try? await Task.sleep(for: .milliseconds(Int(seconds * 1000) + 1))
+            post.yield(.tick)
+        }
+    }
+
+    /// Stores REVOKED for a message whose id was revoked, and acks it.
+    func discardRevoked(_ job: Job) {
+        logger.info("Discarding revoked task: \(job.label)")
+        fail(job, state: .revoked, exception: .revoked("revoked"), traceback: nil, ackTag: job.acked ? nil : job.claimed.deliveryTag)
+    }
+
+    /// Periodic duties: liveness key, renewing held deliveries, refreshing revoked ids.
+    private func housekeeping() {
+        let now = Date()
+        if now.timeIntervalSince(lastHeartbeat) >= Self.heartbeatInterval, state == .running {
+            sendHeartbeat()
+            lastHeartbeat = now
+        }
+        if now.timeIntervalSince(lastAlive) >= 2, state != .stopped {
+            writes.markAlive(node: configuration.nodeName, seconds: max(6, configuration.visibilityTimeout))
+            lastAlive = now
+        }
+        if now.timeIntervalSince(lastRenewal) >= max(0.5, configuration.visibilityTimeout / 3) {
+            let held = pending.map(\.claimed.deliveryTag) + jobs.values.filter { !$0.acked }.map(\.claimed.deliveryTag)
+            writes.renew(held)
+            lastRenewal = now
+        }
+        if now.timeIntervalSince(lastRevokedSync) >= 10 {
+            lastRevokedSync = now
+            let url = configuration.brokerURL
+            let post = self.post
+            Task.detached {
+                if let ids = Worker.loadRevoked(url) { post.yield(.revokedSync(ids)) }
+            }
         }
     }
 
@@ -282,8 +450,9 @@ public final class Worker: Service, @unchecked Sendable {
             return
         }
         let limits = job.message.timeLimits
-        job.hardLimit = limits.hard ?? job.info.timeLimit ?? configuration.timeLimit
-        let soft = limits.soft ?? job.info.softTimeLimit ?? configuration.softTimeLimit
+        let override = timeLimitOverrides[job.message.name]
+        job.hardLimit = limits.hard ?? override?.hard ?? job.info.timeLimit ?? configuration.timeLimit
+        let soft = limits.soft ?? override?.soft ?? job.info.softTimeLimit ?? configuration.softTimeLimit
         job.child = number
         job.startedAt = Date()
         job.hardDeadline = job.hardLimit.map { Date().addingTimeInterval($0) }
@@ -301,6 +470,7 @@ public final class Worker: Service, @unchecked Sendable {
             "parent_id": job.message.parentID.map(JSONValue.string) ?? .null,
             "soft_time_limit": soft.map(JSONValue.double) ?? .null,
         ])
+        taskEvent("task-started", job)
         if !job.acksLate {
             writes.ack(job.claimed.deliveryTag)
             job.acked = true
@@ -327,7 +497,7 @@ public final class Worker: Service, @unchecked Sendable {
 
     // MARK: - Shutdown
 
-    private func beginWarmShutdown() {
+    func beginWarmShutdown() {
         guard state == .running || state == .starting else { return }
         logger.warning("worker: Warm shutdown (MainProcess)")
         transition(to: .warmShutdown(deadline: Date().addingTimeInterval(configuration.shutdownTimeout)))
@@ -359,6 +529,8 @@ public final class Worker: Service, @unchecked Sendable {
         writes.restore(giveBack)
         for slot in children.values { slot.process.kill() }
         children.removeAll()
+        writes.markGone(node: configuration.nodeName)
+        events.worker("worker-offline", workerEventFields())
         finishShutdown()
     }
 
@@ -377,6 +549,8 @@ public final class Worker: Service, @unchecked Sendable {
             slot.process.requestShutdown()
         }
         if jobs.isEmpty && children.isEmpty {
+            writes.markGone(node: configuration.nodeName)
+            events.worker("worker-offline", workerEventFields())
             finishShutdown()
         } else if Date() > deadline {
             logger.warning("Shutdown timeout (\(configuration.shutdownTimeout)s) reached with \(jobs.count) task(s) running")

@@ -8,6 +8,12 @@ enum WorkerEvent: Sendable {
     case frame(child: Int, JSONValue)
     /// A child process ended.
     case childExited(child: Int, status: Int32, signaled: Bool)
+    /// A remote-control command for this worker.
+    case control(ControlRequest)
+    /// The shared rate limiter answered for a job: run now (`wait == 0`) or wait.
+    case globalToken(job: Int, wait: Double)
+    /// The revoked ids currently recorded in Redis.
+    case revokedSync([String])
     /// A timer tick: time limits, rate limits, heartbeats.
     case tick
     /// Every write queued before shutdown is in Redis.

@@ -121,7 +121,8 @@ public final class App: Sendable {
             name: name, id: id, args: args, kwargs: kwargs, queue: queue,
             priority: options.priority ?? taskOptions?.priority ?? 0,
             eta: options.resolvedETA, expires: options.resolvedExpiry,
-            timeLimits: (taskOptions?.timeLimit?.seconds, taskOptions?.softTimeLimit?.seconds),
+            timeLimits: ((options.timeLimit ?? taskOptions?.timeLimit)?.seconds,
+                         (options.softTimeLimit ?? taskOptions?.softTimeLimit)?.seconds),
             ignoreResult: options.ignoreResult ?? taskOptions?.ignoreResult ?? false,
             origin: origin, extraHeaders: options.headers)
     }

@@ -20,11 +20,15 @@ public struct SendOptions: Sendable {
     public var ignoreResult: Bool?
     /// Extra message headers, merged at the top level as Celery does.
     public var headers: [String: JSONValue]
+    /// Hard time limit for this call (overrides the task's).
+    public var timeLimit: Duration?
+    /// Soft time limit for this call (overrides the task's).
+    public var softTimeLimit: Duration?
 
     /// Creates options; all default to "not set".
     public init(countdown: Duration? = nil, eta: Date? = nil, expires: Date? = nil, expiresIn: Duration? = nil,
                 queue: String? = nil, priority: Int? = nil, taskID: String? = nil, ignoreResult: Bool? = nil,
-                headers: [String: JSONValue] = [:]) {
+                headers: [String: JSONValue] = [:], timeLimit: Duration? = nil, softTimeLimit: Duration? = nil) {
         self.countdown = countdown
         self.eta = eta
         self.expires = expires
@@ -34,6 +38,8 @@ public struct SendOptions: Sendable {
         self.taskID = taskID
         self.ignoreResult = ignoreResult
         self.headers = headers
+        self.timeLimit = timeLimit
+        self.softTimeLimit = softTimeLimit
     }
 
     /// The absolute ETA these options ask for, if any.

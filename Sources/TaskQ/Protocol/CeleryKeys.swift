@@ -16,8 +16,12 @@ package enum CeleryKeys {
     package static let scheduled = "taskq:scheduled"
     /// TaskQ's hash of scheduled envelopes: delivery tag → `[envelope, exchange, routing_key]`.
     package static let scheduledMessages = "taskq:scheduled:messages"
-    /// Prefix of TaskQ's revoked-task markers.
-    package static let revokedPrefix = "taskq:revoked:"
+    /// TaskQ's hash of which worker claimed each delivery tag (for dead-worker recovery).
+    package static let claims = "taskq:claims"
+    /// Prefix of each TaskQ worker's liveness key (`taskq:alive:<nodename>`, expires without heartbeats).
+    package static let alivePrefix = "taskq:alive:"
+    /// TaskQ's sorted set of revoked task ids, scored by when the revocation expires.
+    package static let revoked = "taskq:revoked"
     /// TaskQ's hash of delivery counts by delivery tag (poison-message detection).
     package static let deliveries = "taskq:deliveries"
 
