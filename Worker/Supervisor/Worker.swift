@@ -300,7 +300,12 @@ public final class Worker: Service, @unchecked Sendable {
         }
         if claimed.deliveries > configuration.maxDeliveries {
             logger.error("Task \(message.name)[\(message.id)] was delivered \(claimed.deliveries) times without finishing (poison message?). Moved it to the dead-letter list \(CeleryKeys.deadLetters)")
-            writes.deadLetter(tag: claimed.deliveryTag, reason: "delivered \(claimed.deliveries) times without finishing; every attempt lost its worker or child", queue: claimed.queue)
+            let reason = "delivered \(claimed.deliveries) times without finishing; every attempt lost its worker or child"
+            let record = ResultRecord(taskID: message.id, status: .failure,
+                                      exception: .workerLost("moved to the dead-letter list \(CeleryKeys.deadLetters): \(reason)"),
+                                      traceback: nil, dateDone: Date(), extra: parentExtras(message))
+            writes.store(record, ackTag: nil)
+            writes.deadLetter(tag: claimed.deliveryTag, reason: reason, queue: claimed.queue)
             return
         }
         guard let info = tasks[message.name] else {
