@@ -25,6 +25,10 @@ public struct WorkerConfiguration: Sendable {
     public var softTimeLimit: Double?
     /// Seconds after which a message held by a worker that stopped heartbeating is restored. Default 30.
     public var visibilityTimeout: Double
+    /// Tasks kept in the monitor's history in Redis (oldest dropped first). Default 100,000.
+    public var historyMaxTasks = 100_000
+    /// Seconds a task stays in the monitor's history. Default 3 days.
+    public var historyMaxAge = 3 * 86_400
     /// Seconds after which a message claimed by a non-TaskQ consumer (a Python worker) is
     /// restored, as kombu's own `visibility_timeout` would. Default 3600.
     public var foreignVisibilityTimeout: Double = 3600

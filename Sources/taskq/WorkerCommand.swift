@@ -61,6 +61,15 @@ struct WorkerCommand: AsyncParsableCommand {
     @Option(name: .customLong("result-expires"), help: "Seconds results are kept (default 86400).")
     var resultExpires: Int = 86_400
 
+    @Option(name: .customLong("max-tasks"), help: "Tasks kept in the monitor's history in Redis (default 100000).")
+    var maxTasks: Int = 100_000
+
+    @Option(name: .customLong("max-task-age"), help: "Seconds a task stays in the monitor's history (default 259200, 3 days).")
+    var maxTaskAge: Int = 259_200
+
+    @Option(name: .customLong("foreign-visibility-timeout"), help: "Seconds before messages claimed by other consumers (Python workers) are restored, as kombu's visibility_timeout (default 3600).")
+    var foreignVisibilityTimeout: Double = 3600
+
     @Flag(name: [.customShort("E"), .customLong("task-events")], help: "Send task events (on by default; kept for Celery compatibility).")
     var taskEvents = false
 
@@ -89,7 +98,11 @@ struct WorkerCommand: AsyncParsableCommand {
             acksLate: acksLate, timeLimit: timeLimit, softTimeLimit: softTimeLimit, visibilityTimeout: visibilityTimeout,
             maxTasksPerChild: maxTasksPerChild, maxMemoryPerChild: maxMemoryPerChild, shutdownTimeout: shutdownTimeout,
             resultExpiry: resultExpires, sendTaskEvents: !withoutEvents, maxDeliveries: maxDeliveries)
-        let worker = Worker(configuration: configuration, logger: logger)
+        var settings = configuration
+        settings.historyMaxTasks = maxTasks
+        settings.historyMaxAge = maxTaskAge
+        settings.foreignVisibilityTimeout = foreignVisibilityTimeout
+        let worker = Worker(configuration: settings, logger: logger)
         let signals = SignalCounter { count in worker.requestShutdown(cold: count > 1) }
         defer { signals.cancel() }
         let group = ServiceGroup(configuration: .init(

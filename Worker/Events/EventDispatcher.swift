@@ -14,6 +14,11 @@ final class EventDispatcher {
     private let writer: RedisWriter
     private var clock = 0
     private var buffer: [JSONValue] = []
+    private var history: [JSONValue] = []
+    /// Tasks kept in the history (oldest dropped first).
+    var maxTasks = 100_000
+    /// Seconds a task stays in the history.
+    var maxAge = 3 * 86_400
     private let utcOffset: Double
 
     init(node: String, database: Int, writer: RedisWriter) {
@@ -26,11 +31,20 @@ final class EventDispatcher {
         utcOffset = -Double(parts.tm_gmtoff) / 3600
     }
 
-    /// Queues a task event (`task-received`, `task-succeeded`, ...) for the next flush.
-    func task(_ type: String, uuid: String, _ fields: [String: JSONValue] = [:]) {
+    /// Queues a task event (`task-received`, `task-succeeded`, ...) for the next flush, and
+    /// its history record (`state` and string `fields`) for the monitor.
+    func task(_ type: String, uuid: String, _ fields: [String: JSONValue] = [:], state: String?, history record: [String: String]) {
         var body = fields
         body["uuid"] = .string(uuid)
-        buffer.append(stamp(type, body))
+        let event = stamp(type, body)
+        buffer.append(event)
+        var entry: [String: JSONValue] = [
+            "uuid": .string(uuid),
+            "ts": event["timestamp"] ?? .double(Date().timeIntervalSince1970),
+            "fields": .object(record.mapValues(JSONValue.string)),
+        ]
+        if let state { entry["state"] = .string(state) }
+        history.append(.object(entry))
     }
 
     /// Publishes a worker event (`worker-online`, `worker-heartbeat`, `worker-offline`) at once.
@@ -44,6 +58,16 @@ final class EventDispatcher {
         let events = buffer
         buffer.removeAll(keepingCapacity: true)
         publish(.array(events), routingKey: "task.multi")
+        let records = JSONValue.array(history).serialized()
+        history.removeAll(keepingCapacity: true)
+        let now = String(format: "%.6f", Date().timeIntervalSince1970)
+        writer.enqueue([.script(TaskHistory.record, keys: [],
+                                arguments: [records, Array(String(maxTasks).utf8), Array(String(maxAge).utf8), Array(now.utf8)])])
+    }
+
+    /// Records this worker's status for the monitor (`taskq:workers`).
+    func recordWorker(_ status: JSONValue) {
+        writer.enqueue([.command(RedisCommand("HSET", HistoryKeys.workers, node, status.serialized()))])
     }
 
     private func stamp(_ type: String, _ fields: [String: JSONValue]) -> JSONValue {

@@ -23,15 +23,93 @@ extension Worker {
     /// Seconds between `worker-heartbeat` events (Celery's default).
     static let heartbeatInterval = 2.0
 
-    /// Sends a `worker-heartbeat` now.
+    /// Sends a `worker-heartbeat` now, and records the worker's status for the monitor.
     func sendHeartbeat() {
-        events.worker("worker-heartbeat", workerEventFields())
+        let fields = workerEventFields()
+        events.worker("worker-heartbeat", fields)
+        recordStatus(fields)
     }
 
-    /// Queues a task event when task events are on.
+    /// Writes the worker's status (`taskq:workers`) that the monitor's worker pages read.
+    func recordStatus(_ fields: [String: JSONValue], online: Bool = true) {
+        var status = fields
+        status["hostname"] = .string(configuration.nodeName)
+        status["timestamp"] = .double(Date().timeIntervalSince1970)
+        status["online"] = .bool(online)
+        status["pid"] = .int(Int(getpid()))
+        status["concurrency"] = .int(children.count)
+        status["queues"] = .array(queues.map(JSONValue.string))
+        status["registered"] = .array(tasks.values.sorted { $0.name < $1.name }.map {
+            ["name": .string($0.name), "listing": .string($0.listing)]
+        })
+        status["active_tasks"] = .array(jobs.values.sorted { $0.number < $1.number }.map { requestInfo($0, safe: true) })
+        status["children"] = .array(children.values.map { .int(Int($0.process.pid)) })
+        status["started"] = .double(startedAt.timeIntervalSince1970)
+        status["stats"] = ["total": .object(totals.mapValues { .int($0) })]
+        status["succeeded"] = .int(counts.succeeded)
+        status["failed"] = .int(counts.failed)
+        status["retried"] = .int(counts.retried)
+        events.recordWorker(.object(status))
+    }
+
+    /// Queues a task event and its history record when task events are on.
     func taskEvent(_ type: String, _ job: Job, _ fields: [String: JSONValue] = [:]) {
+        switch type {
+        case "task-succeeded": counts.succeeded += 1
+        case "task-failed": counts.failed += 1
+        case "task-retried": counts.retried += 1
+        default: break
+        }
         guard taskEventsEnabled else { return }
-        events.task(type, uuid: job.message.id, fields)
+        let now = String(Date().timeIntervalSince1970)
+        var record: [String: String] = ["worker": configuration.nodeName, "timestamp": now]
+        var state: String?
+        switch type {
+        case "task-received":
+            state = "RECEIVED"
+            record["received"] = now
+            record["name"] = job.message.name
+            record["args"] = job.message.argsRepr
+            record["kwargs"] = job.message.kwargsRepr
+            record["args_json"] = JSONValue.array(job.message.args).jsonText
+            record["kwargs_json"] = JSONValue.object(job.message.kwargs).jsonText
+            record["retries"] = String(job.message.retries)
+            record["root_id"] = job.message.rootID ?? job.message.id
+            record["parent_id"] = job.message.parentID ?? ""
+            record["eta"] = job.message.headers["eta"]?.stringValue ?? ""
+            record["expires"] = job.message.headers["expires"]?.stringValue ?? ""
+            record["routing_key"] = job.claimed.queue
+            record["queue"] = job.claimed.queue
+        case "task-started":
+            state = "STARTED"
+            record["started"] = now
+        case "task-succeeded":
+            state = "SUCCESS"
+            record["succeeded"] = now
+            record["result"] = fields["result"]?.stringValue ?? ""
+            record["runtime"] = fields["runtime"]?.doubleValue.map { String($0) } ?? ""
+        case "task-failed":
+            state = "FAILURE"
+            record["failed"] = now
+            record["exception"] = fields["exception"]?.stringValue ?? ""
+            record["traceback"] = fields["traceback"]?.stringValue ?? ""
+            if let started = job.startedAt { record["runtime"] = String(Date().timeIntervalSince(started)) }
+        case "task-retried":
+            state = "RETRY"
+            record["retried"] = now
+            record["exception"] = fields["exception"]?.stringValue ?? ""
+            record["traceback"] = fields["traceback"]?.stringValue ?? ""
+        case "task-revoked":
+            state = "REVOKED"
+            record["revoked"] = now
+            record["exception"] = fields["expired"]?.boolValue == true ? "expired" : (fields["terminated"]?.boolValue == true ? "terminated" : "revoked")
+        default:
+            break
+        }
+        if type != "task-received" && job.message.name.isEmpty == false {
+            record["name"] = job.message.name
+        }
+        events.task(type, uuid: job.message.id, fields, state: state, history: record)
     }
 
     /// The `task-received` fields of a job.

@@ -35,6 +35,7 @@ public final class Worker: Service, @unchecked Sendable {
     var processed = 0
     var totals: [String: Int] = [:]
     var revokedIDs: Set<String> = []
+    var counts = (succeeded: 0, failed: 0, retried: 0)
     var buckets: [String: TokenBucket] = [:]
     var timeLimitOverrides: [String: (hard: Double?, soft: Double?)] = [:]
     var queues: [String]
@@ -56,6 +57,8 @@ public final class Worker: Service, @unchecked Sendable {
         writes = WorkerWrites(broker: broker, backend: backend, shared: shared, resultExpiry: configuration.resultExpiry)
         rateClient = RedisClient(url: configuration.brokerURL, name: "taskq.ratelimit")
         events = EventDispatcher(node: configuration.nodeName, database: configuration.brokerURL.database, writer: broker)
+        events.maxTasks = configuration.historyMaxTasks
+        events.maxAge = configuration.historyMaxAge
         queues = configuration.queues
         taskEventsEnabled = configuration.sendTaskEvents
     }
@@ -205,6 +208,7 @@ public final class Worker: Service, @unchecked Sendable {
                 transition(to: .running)
                 printBanner()
                 events.worker("worker-online", workerEventFields())
+                recordStatus(workerEventFields())
                 startClaimer()
             }
             dispatchPending()
@@ -536,6 +540,7 @@ public final class Worker: Service, @unchecked Sendable {
         children.removeAll()
         writes.markGone(node: configuration.nodeName)
         events.worker("worker-offline", workerEventFields())
+        recordStatus(workerEventFields(), online: false)
         finishShutdown()
     }
 
@@ -556,6 +561,7 @@ public final class Worker: Service, @unchecked Sendable {
         if jobs.isEmpty && children.isEmpty {
             writes.markGone(node: configuration.nodeName)
             events.worker("worker-offline", workerEventFields())
+            recordStatus(workerEventFields(), online: false)
             finishShutdown()
         } else if Date() > deadline {
             logger.warning("Shutdown timeout (\(configuration.shutdownTimeout)s) reached with \(jobs.count) task(s) running")

@@ -1,0 +1,20 @@
+/// The Redis keys under which workers record task history for the monitor.
+///
+/// Each task is a hash `taskq:task:<id>`; sorted sets index them by time
+/// (all, by state, by name, by worker) so that listing and paging are cheap.
+package enum HistoryKeys {
+    /// The hash of one task.
+    package static func task(_ id: String) -> String { "taskq:task:" + id }
+    /// Every recorded task id, scored by first-seen time.
+    package static let all = "taskq:tasks"
+    /// Task ids in one state.
+    package static func state(_ state: String) -> String { "taskq:tasks:state:" + state }
+    /// Task ids of one task name.
+    package static func name(_ name: String) -> String { "taskq:tasks:name:" + name }
+    /// Task ids run by one worker.
+    package static func worker(_ node: String) -> String { "taskq:tasks:worker:" + node }
+    /// Hash of worker node name → its latest status JSON.
+    package static let workers = "taskq:workers"
+    /// Set of task names ever recorded.
+    package static let taskNames = "taskq:task-names"
+}
