@@ -27,6 +27,7 @@ final class RedisWriter: @unchecked Sendable {
     private let condition = NSCondition()
     private var queue: [Entry] = []
     private var stopped = false
+    private var giveUpAt: Date?
     private let finished = DispatchSemaphore(value: 0)
 
     /// Starts the writer's thread.
@@ -51,6 +52,14 @@ final class RedisWriter: @unchecked Sendable {
         await withCheckedContinuation { (continuation: CheckedContinuation<Void, Never>) in
             enqueue([]) { continuation.resume() }
         }
+    }
+
+    /// From now on, a batch that cannot be sent by `deadline` is dropped with an error line
+    /// instead of retried forever (used at shutdown, when Redis is gone).
+    func giveUp(after deadline: Date) {
+        condition.lock()
+        giveUpAt = deadline
+        condition.unlock()
     }
 
     /// Sends what is queued, then stops the thread.
@@ -97,6 +106,12 @@ final class RedisWriter: @unchecked Sendable {
                     if !outage {
                         logger.error("cannot write to Redis: \(error). Keeping the writes and trying again with backoff")
                         outage = true
+                    }
+                    let deadline = condition.withLock { giveUpAt }
+                    if let deadline, Date() > deadline {
+                        let count = batch.reduce(0) { $0 + $1.writes.count }
+                        logger.critical("shutting down with Redis unreachable: \(count) write(s) (results, acks, events) could not be sent; unacknowledged messages stay in 'unacked' and are restored by the next worker")
+                        break
                     }
                     Thread.sleep(forTimeInterval: backoff)
                     backoff = min(backoff * 2, 5)

@@ -65,21 +65,24 @@ public final class Worker: Service, @unchecked Sendable {
 
     /// Asks for a shutdown: warm the first time, cold when `cold` is true.
     public func requestShutdown(cold: Bool) {
+        shutdownFlag.raise()
         post.yield(.shutdown(cold: cold))
     }
+
+    private let shutdownFlag = ShutdownFlag()
 
     /// Runs until a warm shutdown finishes or a cold one is done.
     public func run() async throws {
         try await withGracefulShutdownHandler {
             try await self.runLoop()
         } onGracefulShutdown: {
-            self.post.yield(.shutdown(cold: false))
+            self.requestShutdown(cold: false)
         }
     }
 
     private func runLoop() async throws {
         startedAt = Date()
-        try verifyBroker()
+        guard await waitForBroker() else { return }
         revokedIDs = Set(Self.loadRevoked(configuration.brokerURL) ?? [])
         let post = self.post
         control = ControlChannel(url: configuration.brokerURL, node: configuration.nodeName, logger: logger) {
@@ -114,15 +117,27 @@ public final class Worker: Service, @unchecked Sendable {
         return (try? connection.command(RedisCommand("ZRANGEBYSCORE", CeleryKeys.revoked, now, "+inf")))?.array?.compactMap(\.string)
     }
 
-    /// Fails fast with one clear line when Redis cannot be reached at start.
-    private func verifyBroker() throws {
-        do {
-            let connection = try RedisConnection(url: configuration.brokerURL)
-            try connection.command(RedisCommand("PING"))
-            connection.close()
-        } catch {
-            logger.error("\(error). Will keep trying to connect with backoff.")
+    /// Waits until Redis answers, saying so once, with backoff; false when asked to stop meanwhile.
+    private func waitForBroker() async -> Bool {
+        var backoff = 0.2
+        var reported = false
+        while !shutdownFlag.isRaised {
+            do {
+                let connection = try RedisConnection(url: configuration.brokerURL, connectTimeout: 2)
+                try connection.command(RedisCommand("PING"))
+                connection.close()
+                if reported { logger.info("Connected to \(configuration.brokerURL)") }
+                return true
+            } catch {
+                if !reported {
+                    logger.error("\(error). Trying again with backoff (up to 5 s between attempts).")
+                    reported = true
+                }
+                try? await Task.sleep(for: .milliseconds(Int(backoff * 1000)))
+                backoff = min(backoff * 2, 5)
+            }
         }
+        return false
     }
 
     // MARK: - Events
@@ -573,6 +588,9 @@ public final class Worker: Service, @unchecked Sendable {
     private func finishShutdown() {
         guard !flushing else { return }
         flushing = true
+        let deadline = Date().addingTimeInterval(10)
+        writes.broker.giveUp(after: deadline)
+        writes.backend.giveUp(after: deadline)
         Task { [writes, post] in
             await writes.flush()
             post.yield(.writesFlushed)

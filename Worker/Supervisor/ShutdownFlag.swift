@@ -1,0 +1,14 @@
+import Foundation
+
+/// A flag raised once a shutdown was asked for, readable from any thread.
+final class ShutdownFlag: @unchecked Sendable {
+    // Guarded by `lock`.
+    private let lock = NSLock()
+    private var raised = false
+
+    /// Raises the flag.
+    func raise() { lock.withLock { raised = true } }
+
+    /// Whether the flag was raised.
+    var isRaised: Bool { lock.withLock { raised } }
+}
