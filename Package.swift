@@ -13,6 +13,8 @@ let package = Package(
         .package(url: "https://github.com/apple/swift-argument-parser", from: "1.8.2"),
         .package(url: "https://github.com/apple/swift-log", from: "1.16.2"),
         .package(url: "https://github.com/swift-server/swift-service-lifecycle", from: "2.13.0"),
+        .package(url: "https://github.com/hummingbird-project/hummingbird", from: "2.28.1"),
+        .package(url: "https://github.com/apple/swift-http-types", from: "1.8.0"),
     ],
     targets: [
         .systemLibrary(
@@ -38,11 +40,22 @@ let package = Package(
             ],
             path: "Worker"
         ),
+        .target(
+            name: "TaskQMonitor",
+            dependencies: [
+                "TaskQ",
+                .product(name: "Hummingbird", package: "hummingbird"),
+                .product(name: "HTTPTypes", package: "swift-http-types"),
+                .product(name: "Logging", package: "swift-log"),
+            ],
+            path: "Monitor"
+        ),
         .executableTarget(
             name: "taskq",
             dependencies: [
                 "TaskQ",
                 "TaskQWorker",
+                "TaskQMonitor",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
@@ -58,6 +71,11 @@ let package = Package(
             name: "TaskQTests",
             dependencies: ["TaskQ"],
             path: "Tests/TaskQTests"
+        ),
+        .testTarget(
+            name: "MonitorTests",
+            dependencies: ["TaskQ", "TaskQMonitor"],
+            path: "Tests/MonitorTests"
         ),
         .testTarget(
             name: "WorkerTests",

@@ -1,0 +1,196 @@
+import Foundation
+import TaskQ
+
+/// Reads what workers recorded in Redis: task history, worker status, queue lengths.
+///
+/// The monitor keeps no state of its own; a restart loses nothing.
+final class MonitorStore: Sendable {
+    let broker: RedisClient
+    let backend: RedisClient
+    let brokerURL: RedisURL
+
+    init(brokerURL: RedisURL, backendURL: RedisURL) {
+        self.brokerURL = brokerURL
+        broker = RedisClient(url: brokerURL, name: "taskq.monitor.broker")
+        backend = brokerURL == backendURL ? broker : RedisClient(url: backendURL, name: "taskq.monitor.backend")
+    }
+
+    private func guarded<T>(_ body: () async throws -> T) async throws -> T {
+        do {
+            return try await body()
+        } catch let error as RedisError {
+            throw MonitorError.unavailable(error.message)
+        }
+    }
+
+    // MARK: - Workers
+
+    /// Every worker that recorded a status, by name.
+    func workers() async throws -> [WorkerStatus] {
+        try await guarded {
+            let reply = try await broker.command(RedisCommand("HGETALL", HistoryKeys.workers))
+            let items = reply.array ?? []
+            var workers: [WorkerStatus] = []
+            var index = 0
+            while index + 1 < items.count {
+                if let json = try? JSONValue.parse(items[index + 1].bytes ?? []) { workers.append(WorkerStatus(json: json)) }
+                index += 2
+            }
+            return workers.sorted { $0.name < $1.name }
+        }
+    }
+
+    /// One worker by name.
+    func worker(named name: String) async throws -> WorkerStatus? {
+        try await guarded {
+            let reply = try await broker.command(RedisCommand("HGET", HistoryKeys.workers, name))
+            return reply.bytes.flatMap { try? JSONValue.parse($0) }.map(WorkerStatus.init)
+        }
+    }
+
+    // MARK: - Tasks
+
+    /// One page of tasks matching the query, newest first unless sorted otherwise, and the total.
+    func tasks(_ query: TaskQuery) async throws -> (tasks: [TaskRecord], total: Int) {
+        try await guarded {
+            let index: String
+            if let state = query.state { index = HistoryKeys.state(state) }
+            else if let name = query.taskName { index = HistoryKeys.name(name) }
+            else if let worker = query.workerName { index = HistoryKeys.worker(worker) }
+            else { index = HistoryKeys.all }
+            if query.isSimple {
+                let replies = try await broker.pipeline([
+                    RedisCommand("ZREVRANGE", index, query.offset, query.offset + max(query.limit, 1) - 1),
+                    RedisCommand("ZCARD", index),
+                ])
+                let ids = replies[0].array?.compactMap(\.string) ?? []
+                return (try await records(ids), replies[1].integer ?? 0)
+            }
+            let low = query.receivedStart.map { String($0) } ?? "-inf"
+            let high = query.receivedEnd.map { String($0) } ?? "+inf"
+            let ids = try await broker.command(RedisCommand("ZREVRANGEBYSCORE", index, high, low, "LIMIT", 0, 20_000)).array?.compactMap(\.string) ?? []
+            var matching = try await records(ids).filter { record in
+                (query.state.map { record.state == $0 } ?? true)
+                    && (query.taskName.map { record.name == $0 } ?? true)
+                    && (query.workerName.map { record.worker == $0 } ?? true)
+                    && (query.search.map { $0.isEmpty || record.matches(search: $0) } ?? true)
+            }
+            if let sort = query.sortBy {
+                let descending = sort.hasPrefix("-")
+                let key = descending ? String(sort.dropFirst()) : sort
+                matching.sort { a, b in
+                    let ordered: Bool
+                    switch key {
+                    case "name": ordered = a.name < b.name
+                    case "state": ordered = a.state < b.state
+                    case "started": ordered = (a.time("started") ?? 0) < (b.time("started") ?? 0)
+                    default: ordered = (a.received ?? 0) < (b.received ?? 0)
+                    }
+                    return descending ? !ordered : ordered
+                }
+            }
+            let page = matching.dropFirst(query.offset).prefix(max(query.limit, 0))
+            return (Array(page), matching.count)
+        }
+    }
+
+    /// The records of these ids (missing ones skipped), in order.
+    private func records(_ ids: [String]) async throws -> [TaskRecord] {
+        guard !ids.isEmpty else { return [] }
+        let replies = try await broker.pipeline(ids.map { RedisCommand("HGETALL", HistoryKeys.task($0)) })
+        return replies.compactMap { reply -> TaskRecord? in
+            let items = reply.array ?? []
+            guard !items.isEmpty else { return nil }
+            var fields: [String: String] = [:]
+            var index = 0
+            while index + 1 < items.count {
+                fields[items[index].string ?? ""] = items[index + 1].string ?? ""
+                index += 2
+            }
+            return TaskRecord(fields: fields)
+        }
+    }
+
+    /// One task by id.
+    func task(_ id: String) async throws -> TaskRecord? {
+        try await guarded { try await records([id]).first }
+    }
+
+    /// Every task name seen in the history or registered by a worker.
+    func taskTypes() async throws -> [String] {
+        try await guarded {
+            var names = Set(try await broker.command(RedisCommand("SMEMBERS", HistoryKeys.taskNames)).array?.compactMap(\.string) ?? [])
+            for worker in try await workers() {
+                for entry in worker.json["registered"]?.arrayValue ?? [] {
+                    if let name = entry["name"]?.stringValue { names.insert(name) }
+                }
+            }
+            return names.sorted()
+        }
+    }
+
+    /// The stored result record of a task, if any.
+    func result(_ id: String) async throws -> ResultRecord? {
+        try await guarded {
+            guard let bytes = try await backend.command(RedisCommand("GET", CeleryKeys.result(id))).bytes else { return nil }
+            return try? ResultRecord(bytes: bytes)
+        }
+    }
+
+    // MARK: - Queues
+
+    /// Queue names: those workers consume, plus `celery`.
+    func queueNames() async throws -> [String] {
+        var names = Set(["celery"])
+        for worker in try await workers() {
+            for queue in worker.json["queues"]?.arrayValue ?? [] { if let name = queue.stringValue { names.insert(name) } }
+        }
+        return names.sorted()
+    }
+
+    /// Length of each queue (its four priority lists), and of each list.
+    func queueLengths() async throws -> [(name: String, total: Int, lists: [(String, Int)])] {
+        try await guarded {
+            let names = try await queueNames()
+            let lists = names.flatMap { name in CeleryKeys.queueLists(name).map { (name, $0) } }
+            let replies = try await broker.pipeline(lists.map { RedisCommand("LLEN", $0.1) })
+            var result: [(name: String, total: Int, lists: [(String, Int)])] = []
+            for name in names {
+                var entries: [(String, Int)] = []
+                for (offset, list) in lists.enumerated() where list.0 == name {
+                    entries.append((list.1, replies[offset].integer ?? 0))
+                }
+                result.append((name, entries.reduce(0) { $0 + $1.1 }, entries))
+            }
+            return result
+        }
+    }
+
+    /// Sizes of TaskQ's own bookkeeping: scheduled, unacked, dead letters.
+    func bookkeeping() async throws -> (scheduled: Int, unacked: Int, dead: Int) {
+        try await guarded {
+            let replies = try await broker.pipeline([
+                RedisCommand("ZCARD", CeleryKeys.scheduled),
+                RedisCommand("HLEN", CeleryKeys.unacked),
+                RedisCommand("LLEN", CeleryKeys.deadLetters),
+            ])
+            return (replies[0].integer ?? 0, replies[1].integer ?? 0, replies[2].integer ?? 0)
+        }
+    }
+
+    /// The newest dead letters (decoded entries).
+    func deadLetters(limit: Int = 50) async throws -> [JSONValue] {
+        try await guarded {
+            let items = try await broker.command(RedisCommand("LRANGE", CeleryKeys.deadLetters, 0, limit - 1)).array ?? []
+            return items.compactMap { $0.bytes.flatMap { try? JSONValue.parse($0) } }
+        }
+    }
+
+    /// Deletes every dead letter; returns how many there were.
+    func purgeDeadLetters() async throws -> Int {
+        try await guarded {
+            let replies = try await broker.pipeline([RedisCommand("LLEN", CeleryKeys.deadLetters), RedisCommand("DEL", CeleryKeys.deadLetters)])
+            return replies[0].integer ?? 0
+        }
+    }
+}

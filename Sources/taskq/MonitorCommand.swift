@@ -1,0 +1,42 @@
+import ArgumentParser
+import Foundation
+import Logging
+import TaskQ
+import TaskQMonitor
+
+/// `taskq monitor --port 5555 --basic-auth admin:secret`
+struct MonitorCommand: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "monitor", abstract: "Serve the web dashboard and the Flower-compatible HTTP API.")
+
+    @OptionGroup var connection: ConnectionOptions
+
+    @Option(help: "Port to listen on (default 5555).")
+    var port: Int = 5555
+
+    @Option(help: "Address to bind (default 127.0.0.1; others need --basic-auth or --unsafe-no-auth).")
+    var address: String = "127.0.0.1"
+
+    @Option(name: .customLong("basic-auth"), help: "user:password for HTTP basic auth (default: $TASKQ_MONITOR_AUTH).")
+    var basicAuth: String?
+
+    @Flag(name: .customLong("unsafe-no-auth"), help: "Allow a non-loopback address without authentication.")
+    var unsafeNoAuth = false
+
+    @Option(name: [.short, .customLong("loglevel")], help: "debug, info, warning, error or critical.")
+    var loglevel: String = "info"
+
+    func run() async throws {
+        _ = try LogSetup.bootstrap(level: loglevel)
+        let auth = basicAuth ?? ProcessInfo.processInfo.environment["TASKQ_MONITOR_AUTH"]
+        do {
+            let configuration = MonitorConfiguration(
+                brokerURL: try RedisURL(connection.brokerString), backendURL: try RedisURL(connection.backendString),
+                address: address, port: port, basicAuth: try auth.map(MonitorConfiguration.parseAuth), unsafeNoAuth: unsafeNoAuth)
+            try configuration.validate()
+            try await MonitorServer(configuration: configuration, logger: Logger(label: "taskq.monitor")).run()
+        } catch let error as MonitorError {
+            throw ValidationError(error.message)
+        }
+    }
+}
