@@ -67,6 +67,11 @@ let package = Package(
             dependencies: ["TaskQ"],
             path: "Examples/tasks"
         ),
+        .target(
+            name: "TaskQTestSupport",
+            dependencies: ["TaskQ", .product(name: "Logging", package: "swift-log")],
+            path: "Tests/Support"
+        ),
         .testTarget(
             name: "TaskQTests",
             dependencies: ["TaskQ"],
@@ -74,12 +79,12 @@ let package = Package(
         ),
         .testTarget(
             name: "MonitorTests",
-            dependencies: ["TaskQ", "TaskQMonitor"],
+            dependencies: ["TaskQ", "TaskQMonitor", "TaskQTestSupport"],
             path: "Tests/MonitorTests"
         ),
         .testTarget(
             name: "WorkerTests",
-            dependencies: ["TaskQ", "TaskQWorker"],
+            dependencies: ["TaskQ", "TaskQWorker", "TaskQTestSupport"],
             path: "Tests/WorkerTests"
         ),
     ],

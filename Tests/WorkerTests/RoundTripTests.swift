@@ -1,6 +1,7 @@
 import Foundation
 import Testing
 @testable import TaskQ
+import TaskQTestSupport
 
 @Suite("Round trips through a real worker (needs Redis and child processes)", .serialized)
 struct RoundTripTests {

@@ -1,6 +1,7 @@
 import Foundation
 import Testing
 @testable import TaskQ
+import TaskQTestSupport
 #if canImport(Glibc)
 import Glibc
 #endif

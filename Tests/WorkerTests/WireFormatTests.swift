@@ -1,6 +1,7 @@
 import Foundation
 import Testing
 @testable import TaskQ
+import TaskQTestSupport
 
 @Suite("Celery wire format on a real Redis (needs Redis and child processes)", .serialized)
 struct WireFormatTests {

@@ -1,16 +1,16 @@
 import Foundation
 import Logging
-@testable import TaskQ
+import TaskQ
 
 /// Records every state PUBLISHed on a task's result channel, with the time it arrived.
-final class StateRecorder: @unchecked Sendable {
+package final class StateRecorder: @unchecked Sendable {
     private let subscriber: RedisSubscriber
     private let lock = NSLock()
     private var seen: [(state: String, at: Date)] = []
     private var subscribed = false
 
     /// Subscribes and waits until the subscription is confirmed.
-    init(url: RedisURL, taskID: String) throws {
+    package init(url: RedisURL, taskID: String) throws {
         subscriber = RedisSubscriber(url: url, name: "test.recorder", logger: Logger(label: "test"))
         _ = subscriber.subscribe(CeleryKeys.result(taskID)) { [weak self] event in
             guard let self else { return }
@@ -26,10 +26,10 @@ final class StateRecorder: @unchecked Sendable {
     }
 
     /// The states in the order they were published.
-    var states: [String] { lock.withLock { seen.map(\.state) } }
+    package var states: [String] { lock.withLock { seen.map(\.state) } }
 
     /// When each state arrived.
-    var times: [Date] { lock.withLock { seen.map(\.at) } }
+    package var times: [Date] { lock.withLock { seen.map(\.at) } }
 
     deinit { subscriber.stop() }
 }

@@ -1,24 +1,23 @@
 import Foundation
-import Testing
-@testable import TaskQ
+import TaskQ
 #if canImport(Glibc)
 import Glibc
 #endif
 
 /// A real `taskq worker -A tasks` process for a test, with its log captured.
-final class WorkerProcess: @unchecked Sendable {
-    let process = Process()
-    let logURL: URL
-    let url: RedisURL
+package final class WorkerProcess: @unchecked Sendable {
+    package let process = Process()
+    package let logURL: URL
+    package let url: RedisURL
 
     /// The folder with the built `taskq` and `tasks` executables.
-    static var binDirectory: String {
+    package static var binDirectory: String {
         if let dir = ProcessInfo.processInfo.environment["TASKQ_BIN_DIR"] { return dir }
         return URL(fileURLWithPath: CommandLine.arguments[0]).deletingLastPathComponent().path
     }
 
     /// Path of a built executable, or a setup error naming it.
-    static func executable(_ name: String) throws -> String {
+    package static func executable(_ name: String) throws -> String {
         let path = "\(binDirectory)/\(name)"
         guard FileManager.default.isExecutableFile(atPath: path) else {
             throw TestSetupError("\(path) is missing; run 'swift build' first (scripts/test does)")
@@ -27,7 +26,7 @@ final class WorkerProcess: @unchecked Sendable {
     }
 
     /// Starts a worker on `url` with extra arguments and waits until it says it is ready.
-    init(url: RedisURL, arguments: [String] = [], name: String = "w\(Int.random(in: 1000...9999))", waitForReady: Bool = true) throws {
+    package init(url: RedisURL, arguments: [String] = [], name: String = "w\(Int.random(in: 1000...9999))", waitForReady: Bool = true) throws {
         self.url = url
         logURL = FileManager.default.temporaryDirectory.appendingPathComponent("taskq-worker-\(name)-\(UUID().uuidString.prefix(8)).log")
         FileManager.default.createFile(atPath: logURL.path, contents: nil)
@@ -47,14 +46,14 @@ final class WorkerProcess: @unchecked Sendable {
     }
 
     /// Everything the worker logged so far.
-    var log: String { (try? String(contentsOf: logURL, encoding: .utf8)) ?? "" }
+    package var log: String { (try? String(contentsOf: logURL, encoding: .utf8)) ?? "" }
 
     /// Sends a signal.
-    func signal(_ number: Int32) { kill(process.processIdentifier, number) }
+    package func signal(_ number: Int32) { kill(process.processIdentifier, number) }
 
     /// SIGTERM and wait (warm shutdown); returns the exit status.
     @discardableResult
-    func stop(timeout: Double = 60) -> Int32 {
+    package func stop(timeout: Double = 60) -> Int32 {
         guard process.isRunning else { return process.terminationStatus }
         signal(SIGTERM)
         _ = try? TestRedis.waitUntil(timeout: timeout) { !self.process.isRunning }
@@ -64,7 +63,7 @@ final class WorkerProcess: @unchecked Sendable {
     }
 
     /// SIGKILL the worker (its children notice their stdin closing and exit).
-    func killHard() {
+    package func killHard() {
         signal(SIGKILL)
         process.waitUntilExit()
     }
@@ -78,7 +77,7 @@ final class WorkerProcess: @unchecked Sendable {
 
 extension RedisURL {
     /// The URL string with its password, for child processes in tests.
-    var rawForTests: String {
+    package var rawForTests: String {
         switch endpoint {
         case .tcp(let host, let port): return "redis://\(password.map { ":\($0)@" } ?? "")\(host):\(port)/\(database)"
         case .unix(let path): return "unix://\(path)?db=\(database)"
@@ -87,16 +86,16 @@ extension RedisURL {
 }
 
 /// The example app's tasks as the test process sees them: typed handles, never run here.
-struct ExampleTasks {
-    let app: App
-    let add: TaskDefinition<Int, Int, Int>
-    let mul: TaskDefinition<Int, Int, Int>
-    let sleep: TaskDefinition<Double, Double>
-    let fail: TaskDefinition<String, Int>
-    let crash: TaskDefinition<Int>
-    let spin: TaskDefinition<Double, Double>
+package struct ExampleTasks {
+    package let app: App
+    package let add: TaskDefinition<Int, Int, Int>
+    package let mul: TaskDefinition<Int, Int, Int>
+    package let sleep: TaskDefinition<Double, Double>
+    package let fail: TaskDefinition<String, Int>
+    package let crash: TaskDefinition<Int>
+    package let spin: TaskDefinition<Double, Double>
 
-    init(url: RedisURL, queue: String = "celery") {
+    package init(url: RedisURL, queue: String = "celery") {
         app = App("tests", broker: url.rawForTests, defaultQueue: queue)
         add = app.task("tasks.add") { (x: Int, y: Int) in x + y }
         mul = app.task("tasks.mul") { (x: Int, y: Int) in x * y }

@@ -1,14 +1,13 @@
 import Foundation
-import Testing
-@testable import TaskQ
+import TaskQ
 
 /// The private redis-server the test script started (`TASKQ_TEST_REDIS_URL`), one database per test.
-enum TestRedis {
+package enum TestRedis {
     private static let lock = NSLock()
     nonisolated(unsafe) private static var nextDatabase = 1
 
     /// The base URL; a test that needs Redis fails with a clear message without it.
-    static var baseURL: RedisURL {
+    package static var baseURL: RedisURL {
         get throws {
             guard let text = ProcessInfo.processInfo.environment["TASKQ_TEST_REDIS_URL"] else {
                 throw TestSetupError("TASKQ_TEST_REDIS_URL is not set; run the tests with scripts/test, which starts a private redis-server")
@@ -18,7 +17,7 @@ enum TestRedis {
     }
 
     /// A fresh, empty database of its own for one test (databases 1...15 in turn).
-    static func freshDatabase() throws -> RedisURL {
+    package static func freshDatabase() throws -> RedisURL {
         let number: Int = lock.withLock {
             let number = nextDatabase
             nextDatabase = nextDatabase % 15 + 1
@@ -33,14 +32,14 @@ enum TestRedis {
 
     /// Runs one command on a short-lived connection.
     @discardableResult
-    static func command(_ url: RedisURL, _ command: RedisCommand) throws -> RedisReply {
+    package static func command(_ url: RedisURL, _ command: RedisCommand) throws -> RedisReply {
         let connection = try RedisConnection(url: url)
         defer { connection.close() }
         return try connection.command(command)
     }
 
     /// Waits until `condition` holds, checking every 50 ms, up to `timeout` seconds.
-    static func waitUntil(timeout: Double = 20, _ condition: () throws -> Bool) throws -> Bool {
+    package static func waitUntil(timeout: Double = 20, _ condition: () throws -> Bool) throws -> Bool {
         let deadline = Date().addingTimeInterval(timeout)
         while Date() < deadline {
             if try condition() { return true }
@@ -51,7 +50,7 @@ enum TestRedis {
 }
 
 /// A test could not be set up (missing binary, missing Redis).
-struct TestSetupError: Error, CustomStringConvertible {
-    let description: String
-    init(_ description: String) { self.description = description }
+package struct TestSetupError: Error, CustomStringConvertible {
+    package let description: String
+    package init(_ description: String) { self.description = description }
 }
