@@ -2,13 +2,17 @@
 
 Each test module gets its own Redis database (flushed at the start), its own
 process manager (every process is stopped in the finalizer) and logs under
-artifacts/interop/<module>/.
+artifacts/interop/<module>/. At the end of the session, however it ends (failures,
+pytest-timeout, Ctrl-C, SIGTERM), the process group of every process the suite
+started is SIGKILLed.
 """
 
 from __future__ import annotations
 
+import atexit
 import itertools
 import shutil
+import signal
 
 import pytest
 
@@ -16,6 +20,32 @@ import interop
 import pytasks
 
 _next_db = itertools.count(1)
+
+
+def _kill_everything():
+    interop.Processes.kill_everything()
+
+
+def _on_termination(signum, frame):
+    # SIGTERM/SIGHUP (e.g. the CI runner stopping us): kill our processes, then let pytest unwind
+    # as for Ctrl-C so it still prints its summary.
+    _kill_everything()
+    raise KeyboardInterrupt(f"signal {signum}")
+
+
+def pytest_configure(config):
+    atexit.register(_kill_everything)
+    for signum in (signal.SIGTERM, signal.SIGHUP):
+        signal.signal(signum, _on_termination)
+
+
+def pytest_sessionfinish(session, exitstatus):
+    """Whatever happened (failures, timeouts, Ctrl-C): no process started by the suite outlives it."""
+    _kill_everything()
+
+
+def pytest_unconfigure(config):
+    _kill_everything()
 
 
 def pytest_sessionstart(session):

@@ -33,6 +33,7 @@ PYTHON = sys.executable
 LOG_ROOT = ROOT / "artifacts" / "interop"
 
 SEP = "\x06\x16"
+MIN_POLL = 0.05  # no polling loop spins faster than this (2-core machines running debug builds)
 READY_STATES = {"SUCCESS", "FAILURE", "REVOKED"}
 
 
@@ -41,7 +42,8 @@ READY_STATES = {"SUCCESS", "FAILURE", "REVOKED"}
 def base_redis_url() -> str:
     url = os.environ.get("TASKQ_TEST_REDIS_URL")
     if not url:
-        raise RuntimeError("TASKQ_TEST_REDIS_URL is not set (run scripts/interop-test)")
+        raise RuntimeError("TASKQ_TEST_REDIS_URL is not set: run scripts/test, or start a redis-server and "
+                           "export TASKQ_TEST_REDIS_URL=redis://127.0.0.1:PORT/0 (see docs/celery-interop.md)")
     return url
 
 
@@ -85,6 +87,7 @@ def read_results(client: redis.Redis, ids: list[str]) -> dict[str, dict]:
 
 def wait_until(predicate, timeout: float, interval: float = 0.1, message: str = "condition"):
     """Polls `predicate` until it returns a truthy value; returns that value."""
+    interval = max(interval, MIN_POLL)
     deadline = time.monotonic() + timeout
     while True:
         value = predicate()
@@ -147,7 +150,7 @@ class Proc:
                 raise AssertionError(f"{self.name} exited ({self.returncode}) before logging {pattern!r}:\n{self.tail()}")
             if time.monotonic() >= deadline:
                 raise AssertionError(f"{self.name} did not log {pattern!r} within {timeout}s:\n{self.tail()}")
-            time.sleep(0.05)
+            time.sleep(0.1)
 
     def log_size(self) -> int:
         return len(self.text())
@@ -207,14 +210,32 @@ class Proc:
                 pass
 
     def close(self):
-        self.terminate(timeout=15)
-        self._log.close()
+        try:
+            self.terminate(timeout=15)
+        finally:
+            self._log.close()
+
+    def force_kill(self):
+        """SIGKILL of the whole process group, no questions asked (session cleanup)."""
+        try:
+            os.killpg(self.pid, signal.SIGKILL)
+        except (ProcessLookupError, PermissionError):
+            pass
+        try:
+            self.popen.wait(timeout=5)
+        except Exception:
+            pass
+        try:
+            self._log.close()
+        except Exception:
+            pass
 
 
 class Processes:
     """Starts and tracks processes; `stop_all` is called from fixture finalizers."""
 
     live: list["Proc"] = []  # every running Proc (for failure reports)
+    started: list["Proc"] = []  # every Proc this session started (killed by kill_everything)
 
     def __init__(self, log_dir: Path, db: int):
         self.log_dir = log_dir
@@ -232,6 +253,7 @@ class Processes:
         proc = Proc(name, argv, self._log_path(name), env=full_env, cwd=cwd)
         self.procs.append(proc)
         Processes.live.append(proc)
+        Processes.started.append(proc)
         return proc
 
     def swift_worker(self, name: str = "swift", queues: str | None = None, concurrency: int = 2,
@@ -277,13 +299,70 @@ class Processes:
         return self.start("flower", argv, env={"FLOWER_UNAUTHENTICATED_API": "true"}, cwd=HERE)
 
     def stop_all(self):
+        """Stops every process (SIGTERM, then SIGKILL of the group); one failure does not stop the rest."""
+        errors = []
         for proc in reversed(self.procs):
             try:
                 proc.close()
+            except BaseException as exc:  # noqa: BLE001 - keep stopping the others, then report
+                errors.append(f"{proc.name} (pid {proc.pid}): {exc!r}")
+                proc.force_kill()
             finally:
                 if proc in Processes.live:
                     Processes.live.remove(proc)
         self.procs.clear()
+        if errors:
+            raise RuntimeError("could not stop cleanly: " + "; ".join(errors))
+
+    @classmethod
+    def kill_everything(cls):
+        """SIGKILLs the process group of every process this session started (idempotent).
+
+        Each Proc is started with start_new_session=True, so its group id is its own pid and
+        holds only it and its children: os.killpg never reaches anything the suite did not start.
+        """
+        for proc in list(cls.started):
+            if proc.popen.returncode is None or proc.group_members():
+                proc.force_kill()
+        cls.live.clear()
+
+
+# ------------------------------------------------------------------ HTTP
+
+def http_get(port: int, path: str, timeout: float = 30) -> tuple[int, str]:
+    """GET http://127.0.0.1:<port><path>; returns (status, body text) for any status."""
+    import urllib.error
+    import urllib.request
+    try:
+        with urllib.request.urlopen(f"http://127.0.0.1:{port}{path}", timeout=timeout) as response:
+            return response.status, response.read().decode(errors="replace")
+    except urllib.error.HTTPError as exc:
+        return exc.code, exc.read().decode(errors="replace")
+
+
+def http_json(port: int, path: str, timeout: float = 30):
+    status, body = http_get(port, path, timeout=timeout)
+    if status != 200:
+        raise AssertionError(f"GET {path} -> {status}: {body[:500]}")
+    return json.loads(body)
+
+
+def wait_http_ok(port: int, path: str, proc: "Proc", timeout: float = 60) -> str:
+    """Waits until GET path answers 200 (the server is up); fails early if `proc` exits."""
+    deadline = time.monotonic() + timeout
+    last = None
+    while time.monotonic() < deadline:
+        if not proc.alive():
+            raise AssertionError(f"{proc.name} exited ({proc.returncode}):\n{proc.tail()}")
+        try:
+            status, body = http_get(port, path, timeout=5)
+            if status == 200:
+                return body
+            last = f"{status}: {body[:200]}"
+        except OSError as exc:
+            last = repr(exc)
+        time.sleep(0.25)
+    raise AssertionError(f"GET {path} on port {port} not 200 within {timeout}s (last: {last})\n{proc.tail()}")
 
 
 # ------------------------------------------------------------------ CLIs

@@ -105,7 +105,7 @@ def test_thousand_tasks_shared_queue(workers, celery_app, rdb, events):
     started = time.monotonic()
     expected = send_batch(celery_app, "a")
     sent = time.monotonic()
-    found = wait_all(rdb, expected, timeout=90)
+    found = wait_all(rdb, expected, timeout=180)
     done = time.monotonic()
     check_results(found, expected)
     time.sleep(1)  # let the last events arrive
