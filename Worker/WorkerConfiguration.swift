@@ -44,6 +44,15 @@ public struct WorkerConfiguration: Sendable {
     public var sendTaskEvents: Bool
     /// Deliveries after which a message that keeps killing its child goes to the dead-letter list. Default 3.
     public var maxDeliveries: Int
+    /// This run of the worker, unique across restarts under the same node name.
+    ///
+    /// Claims are recorded as `"<node> <incarnation>"` and the liveness key holds the
+    /// incarnation, so a worker restarted under its old name tells its own claims
+    /// from those of the run that died.
+    public let incarnation = "\(getpid())-\(UInt32.random(in: 0 ... .max))"
+
+    /// The holder recorded for each message this worker claims (`taskq:claims`).
+    var claimHolder: String { "\(nodeName) \(incarnation)" }
 
     /// Creates a configuration.
     public init(executable: String, brokerURL: RedisURL, backendURL: RedisURL, concurrency: Int, queues: [String],
@@ -69,6 +78,9 @@ public struct WorkerConfiguration: Sendable {
         self.sendTaskEvents = sendTaskEvents
         self.maxDeliveries = maxDeliveries
     }
+
+    /// How long the liveness key lasts without renewal: the visibility timeout, at least 6 s.
+    var livenessSeconds: Double { max(6, visibilityTimeout) }
 
     /// Every Redis list the worker consumes, highest priority step first, then by queue.
     var consumedLists: [(list: String, queue: String)] {

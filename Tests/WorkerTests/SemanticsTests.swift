@@ -193,6 +193,27 @@ struct SemanticsTests {
         #expect(runs - 2000 <= 10, "only the tasks in flight at the kill may run twice")
     }
 
+    @Test("a worker SIGKILLed and restarted under the same name takes back what it held at once, not after the visibility timeout")
+    func sameNameRestart() async throws {
+        let url = try TestRedis.freshDatabase()
+        // A visibility timeout far longer than the waits below: only the take-back at start-up can finish in time.
+        let arguments = ["-c", "1", "--acks-late", "--visibility-timeout", "120"]
+        let first = try WorkerProcess(url: url, arguments: arguments, name: "phoenix")
+        let app = App("tests", broker: url.rawForTests)
+        let ids = try await app.sendBatch((0..<20).map { _ in BatchCall(name: "tasks.sleep", args: [0.2]) })
+        _ = try TestRedis.waitUntil(timeout: 30) { first.log.components(separatedBy: "] succeeded in").count > 2 }
+        first.killHard()
+        let held = try TestRedis.command(url, RedisCommand("HLEN", CeleryKeys.unacked)).integer ?? 0
+        #expect(held > 0, "the killed worker should have held messages")
+        let second = try WorkerProcess(url: url, arguments: arguments, name: "phoenix")
+        defer { second.stop() }
+        for id in ids {
+            #expect(try await app.waitForRecord(id, timeout: .seconds(40)).status == .success)
+        }
+        #expect(second.log.contains("Restored"))
+        #expect(try TestRedis.command(url, RedisCommand("HLEN", CeleryKeys.unacked)).integer == 0)
+    }
+
     @Test("warm shutdown in the middle of a run loses nothing and runs nothing twice")
     func warmShutdownMidRun() async throws {
         let url = try TestRedis.freshDatabase()

@@ -132,7 +132,13 @@ enum BrokerScripts {
     static let schedule = RedisScript(forget + """
     redis.call('ZADD', KEYS[5], ARGV[2], ARGV[1])
     redis.call('HSET', KEYS[6], ARGV[1], cjson.encode({ARGV[4], ARGV[3]}))
-    if ARGV[5] ~= '' then forget(ARGV[5], ARGV[5] == ARGV[1]) end
+    if ARGV[5] == ARGV[1] then
+      -- Rescheduled under its own tag: the delivery that scheduled it does not count.
+      redis.call('HINCRBY', KEYS[3], ARGV[1], -1)
+      forget(ARGV[1], true)
+    elseif ARGV[5] ~= '' then
+      forget(ARGV[5], false)
+    end
     return 1
     """)
 
@@ -153,9 +159,10 @@ enum BrokerScripts {
     return #due
     """)
 
-    /// Restores deliveries whose holder is gone: claimed by a TaskQ worker whose liveness
-    /// key expired (after `visibility` seconds), or claimed by anyone else (a Python worker)
-    /// and older than kombu's own visibility timeout.
+    /// Restores deliveries whose holder is gone: claimed by a TaskQ worker run whose liveness
+    /// key expired or now names a later run of the same node (claimed at least `visibility`
+    /// seconds ago), or claimed by anyone else (a Python worker) and older than kombu's own
+    /// visibility timeout.
     /// KEYS: bookkeeping. ARGV: now, visibility, kombu visibility, limit, alive-key prefix.
     /// Returns the number restored.
     static let recoverOrphans = RedisScript(forget + """
@@ -168,7 +175,13 @@ enum BrokerScripts {
       local owner = redis.call('HGET', KEYS[4], tag)
       local orphan
       if owner then
-        orphan = redis.call('EXISTS', ARGV[5] .. owner) == 0
+        -- "<node> <incarnation>": orphaned once the node's liveness key is gone or names another run.
+        local node, run = string.match(owner, '^(.*) (%S+)$')
+        if node then
+          orphan = redis.call('GET', ARGV[5] .. node) ~= run
+        else
+          orphan = redis.call('EXISTS', ARGV[5] .. owner) == 0
+        end
       else
         orphan = score < now - tonumber(ARGV[3])
       end

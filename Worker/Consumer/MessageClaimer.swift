@@ -94,8 +94,11 @@ final class MessageClaimer: @unchecked Sendable {
                     try promoteDueMessages(live)
                     lastPromotion = Date()
                 }
-                if Date().timeIntervalSince(lastRecovery) >= min(2, configuration.visibilityTimeout / 2) {
-                    try recoverOrphans(live)
+                if lastRecovery == .distantPast {
+                    try takeBackFromPredecessor(live)
+                    lastRecovery = Date()
+                } else if Date().timeIntervalSince(lastRecovery) >= min(2, configuration.visibilityTimeout / 2) {
+                    try recoverOrphans(live, visibility: configuration.visibilityTimeout)
                     lastRecovery = Date()
                 }
                 if outage {
@@ -130,7 +133,7 @@ final class MessageClaimer: @unchecked Sendable {
     private func claim(on connection: RedisConnection, limit: Int, lists: [(list: String, queue: String)]) throws -> [ClaimedMessage] {
         let keys: [any RedisArgument] = (BrokerScripts.bookkeeping + [CeleryKeys.deadLetters]).map { $0 as any RedisArgument }
             + lists.map { $0.list as any RedisArgument }
-        let arguments: [any RedisArgument] = [limit, String(format: "%.6f", Date().timeIntervalSince1970), configuration.nodeName]
+        let arguments: [any RedisArgument] = [limit, String(format: "%.6f", Date().timeIntervalSince1970), configuration.claimHolder]
             + lists.map { $0.queue as any RedisArgument }
         let reply = try BrokerScripts.claim.evaluate(on: connection, keys: keys, arguments: arguments)
         guard let items = reply.array else { return [] }
@@ -156,11 +159,21 @@ final class MessageClaimer: @unchecked Sendable {
             arguments: [String(format: "%.6f", Date().timeIntervalSince1970), 500])
     }
 
-    /// Restores messages held by workers that stopped heartbeating (and very old ones claimed by others).
-    private func recoverOrphans(_ connection: RedisConnection) throws {
+    /// At start-up: claims this run's liveness key, then restores at once what an earlier run
+    /// under the same node name (killed, so it never acked) still holds. Other workers'
+    /// messages are judged as usual: only those whose holder's liveness key is gone.
+    private func takeBackFromPredecessor(_ connection: RedisConnection) throws {
+        try connection.command(RedisCommand("SET", CeleryKeys.alivePrefix + configuration.nodeName, configuration.incarnation,
+                                            "PX", Int(configuration.livenessSeconds * 1000)))
+        try recoverOrphans(connection, visibility: 0)
+    }
+
+    /// Restores messages claimed at least `visibility` seconds ago whose holder stopped
+    /// heartbeating (and very old ones claimed by other consumers).
+    private func recoverOrphans(_ connection: RedisConnection, visibility: Double) throws {
         let restored = try BrokerScripts.recoverOrphans.evaluate(
             on: connection, keys: BrokerScripts.bookkeeping,
-            arguments: [String(format: "%.6f", Date().timeIntervalSince1970), configuration.visibilityTimeout,
+            arguments: [String(format: "%.6f", Date().timeIntervalSince1970), visibility,
                         configuration.foreignVisibilityTimeout, 1000, CeleryKeys.alivePrefix]).integer ?? 0
         if restored > 0 {
             logger.warning("Restored \(restored) unacknowledged message(s) held by workers that stopped (visibility timeout \(configuration.visibilityTimeout)s)")

@@ -82,6 +82,7 @@ extension Worker {
             let retiring = children.filter { $0.value.state == .ready }.sorted { $0.key > $1.key }.prefix(max(0, min(count, children.count - 1)))
             for (_, slot) in retiring {
                 slot.state = .retiring
+                slot.replaceOnExit = false
                 if slot.jobs.isEmpty { slot.process.requestShutdown() }
             }
             logger.info("Pool shrinks by \(retiring.count)")

@@ -93,9 +93,9 @@ final class WorkerWrites: Sendable {
         broker.enqueue([.command(RedisCommand("ZADD", arguments: arguments))])
     }
 
-    /// Marks this worker alive for `seconds` (other workers restore its messages once it lapses).
-    func markAlive(node: String, seconds: Double) {
-        broker.enqueue([.command(RedisCommand("SET", CeleryKeys.alivePrefix + node, String(getpid()), "PX", Int(seconds * 1000)))])
+    /// Marks this run of the worker alive for `seconds` (other workers restore its messages once it lapses).
+    func markAlive(node: String, incarnation: String, seconds: Double) {
+        broker.enqueue([.command(RedisCommand("SET", CeleryKeys.alivePrefix + node, incarnation, "PX", Int(seconds * 1000)))])
     }
 
     /// Removes this worker's liveness key at a clean exit.

@@ -16,6 +16,8 @@ final class ChildSlot {
     var state: State = .starting
     var jobs: Set<Int> = []
     var tasksRun = 0
+    /// Whether a new child takes this one's place when it exits (false when the pool shrinks).
+    var replaceOnExit = true
 
     init(process: ChildProcess) {
         self.process = process

@@ -146,8 +146,12 @@ public final class Worker: Service, @unchecked Sendable {
         switch event {
         case .claimed(let messages):
             creditsOut -= messages.count
-            for message in messages { receive(message) }
-            dispatchPending()
+            if state.acceptsWork {
+                for message in messages { receive(message) }
+                dispatchPending()
+            } else {
+                giveBackLateClaims(messages)
+            }
         case .frame(let child, let frame):
             handleFrame(frame, from: child)
         case .childExited(let child, let status, let signaled):
@@ -243,6 +247,11 @@ public final class Worker: Service, @unchecked Sendable {
     }
 
     private func recycleIfNeeded(_ slot: ChildSlot, number: Int) {
+        if slot.state == .retiring {
+            // Marked to go while it ran tasks (recycling, shrinking, shutdown): it goes once idle.
+            if slot.jobs.isEmpty { slot.process.requestShutdown() }
+            return
+        }
         guard slot.state == .ready else { return }
         var reason: String?
         if let limit = configuration.maxTasksPerChild, slot.tasksRun >= limit {
@@ -268,7 +277,7 @@ public final class Worker: Service, @unchecked Sendable {
         if slot.state != .retiring && state.replacesChildren {
             logger.error("Process \(slot.process.pid) (child \(number)) exited with \(how)")
         }
-        if state.replacesChildren {
+        if state.replacesChildren && slot.replaceOnExit {
             do { try spawnChild() } catch { logger.error("cannot start a replacement child: \(error)") }
         }
         checkShutdownProgress()
@@ -446,7 +455,8 @@ public final class Worker: Service, @unchecked Sendable {
             lastHeartbeat = now
         }
         if now.timeIntervalSince(lastAlive) >= 2, state != .stopped {
-            writes.markAlive(node: configuration.nodeName, seconds: max(6, configuration.visibilityTimeout))
+            writes.markAlive(node: configuration.nodeName, incarnation: configuration.incarnation,
+                             seconds: configuration.livenessSeconds)
             lastAlive = now
         }
         if now.timeIntervalSince(lastRenewal) >= max(0.5, configuration.visibilityTimeout / 3) {
@@ -557,6 +567,17 @@ public final class Worker: Service, @unchecked Sendable {
         events.worker("worker-offline", workerEventFields())
         recordStatus(workerEventFields(), online: false)
         finishShutdown()
+    }
+
+    /// Returns messages the claimer took just before shutdown stopped it: they would never start.
+    private func giveBackLateClaims(_ messages: [ClaimedMessage]) {
+        let deliveries = messages.filter { !$0.deliveryTag.isEmpty }.map { claimed in
+            let list = (try? TaskMessage(envelope: claimed.envelope))?.targetList(fallbackQueue: claimed.queue) ?? claimed.queue
+            return (tag: claimed.deliveryTag, list: list)
+        }
+        guard !deliveries.isEmpty else { return }
+        logger.info("Restoring \(deliveries.count) unacknowledged message(s) claimed as shutdown began")
+        writes.restore(deliveries)
     }
 
     /// Returns claimed-but-unstarted messages to the head of their lists.
