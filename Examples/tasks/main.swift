@@ -38,6 +38,20 @@ app.task("tasks.spin", parameters: ["seconds"]) { (seconds: Double) -> Double in
     return seconds
 }
 
+/// Works for `seconds` in small steps and cleans up when its soft time limit passes.
+app.task("tasks.soft_aware", parameters: ["seconds"]) { (seconds: Double) -> String in
+    let deadline = Date().addingTimeInterval(seconds)
+    do {
+        while Date() < deadline {
+            try TaskContext.checkSoftTimeLimit()
+            try? await Task.sleep(for: .milliseconds(20))
+        }
+        return "finished"
+    } catch let exceeded as SoftTimeLimitExceeded {
+        return "cleaned up after the soft time limit (\(exceeded.limit) s)"
+    }
+}
+
 // Tasks that show worker semantics: retries, rate limits, redelivery.
 
 /// The error `tasks.flaky` throws until it has been retried enough times.

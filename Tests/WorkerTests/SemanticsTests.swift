@@ -148,6 +148,18 @@ struct SemanticsTests {
         #expect(Date().timeIntervalSince(started) < 5)
     }
 
+    @Test("a task sees SoftTimeLimitExceeded when its soft limit passes, and may clean up and return")
+    func softTimeLimitSeenByTask() async throws {
+        let url = try TestRedis.freshDatabase()
+        let worker = try WorkerProcess(url: url, arguments: ["-c", "1", "--soft-time-limit", "0.5"])
+        defer { worker.stop() }
+        let app = App("tests", broker: url.rawForTests)
+        let started = Date()
+        let value = try await app.sendTask("tasks.soft_aware", args: [10]).get(timeout: .seconds(20))
+        #expect(value == "cleaned up after the soft time limit (0.5 s)")
+        #expect(Date().timeIntervalSince(started) < 5)
+    }
+
     @Test("a hard time limit kills tasks.spin in under 3 s while other tasks keep running")
     func hardTimeLimit() async throws {
         let url = try TestRedis.freshDatabase()

@@ -80,11 +80,11 @@ package final class ChildServer: @unchecked Sendable {
 
     private func start(_ frame: JSONValue) {
         guard let job = frame["job"]?.intValue, let name = frame["task"]?.stringValue else { return }
+        let softLimit = frame["soft_time_limit"]?.doubleValue
         let context = TaskContext(
             id: frame["id"]?.stringValue ?? "", name: name, retries: frame["retries"]?.intValue ?? 0,
-            rootID: frame["root_id"]?.stringValue, parentID: frame["parent_id"]?.stringValue)
+            rootID: frame["root_id"]?.stringValue, parentID: frame["parent_id"]?.stringValue, softTimeLimit: softLimit)
         let call = TaskCall(args: frame["args"]?.arrayValue ?? [], kwargs: frame["kwargs"]?.objectValue ?? [:])
-        let softLimit = frame["soft_time_limit"]?.doubleValue
         let task = Task.detached { [self] in
             let outcome = await self.execute(name: name, call: call, context: context, job: job, softLimit: softLimit)
             self.lock.withLock {

@@ -10,6 +10,31 @@ public struct TaskContext: Sendable {
     public let rootID: String?
     /// The task that sent this one.
     public let parentID: String?
+    /// The soft time limit of this run, in seconds, if it has one.
+    public let softTimeLimit: Double?
+    /// When this run started.
+    let started = ContinuousClock.now
+
+    init(id: String, name: String, retries: Int, rootID: String?, parentID: String?, softTimeLimit: Double? = nil) {
+        self.id = id
+        self.name = name
+        self.retries = retries
+        self.rootID = rootID
+        self.parentID = parentID
+        self.softTimeLimit = softTimeLimit
+    }
+
+    /// Throws `SoftTimeLimitExceeded` once the running task's soft time limit has passed.
+    ///
+    /// The task is also cancelled at that moment (so `Task.sleep` and other cancellable
+    /// waits end); call this where a task checks for cancellation, and catch
+    /// `SoftTimeLimitExceeded` to clean up, as a Celery task catches it.
+    public static func checkSoftTimeLimit() throws {
+        guard let context = current, let limit = context.softTimeLimit, limit > 0 else { return }
+        if ContinuousClock.now - context.started >= .milliseconds(Int(limit * 1000)) {
+            throw SoftTimeLimitExceeded(limit: limit)
+        }
+    }
 
     /// The context of the task running on the current Swift task, if any.
     @TaskLocal public static var current: TaskContext?
