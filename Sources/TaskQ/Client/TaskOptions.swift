@@ -22,11 +22,13 @@ public struct TaskOptions: Sendable {
     public var globalRateLimit: String?
     /// Hard time limit: the child running the task is killed. `nil` uses the worker's default.
     public var timeLimit: Duration?
-    /// Soft time limit: the task is cancelled and sees `SoftTimeLimitExceeded`.
+    /// Soft time limit: the task is cancelled, `TaskContext.checkSoftTimeLimit()` throws
+    /// `SoftTimeLimitExceeded`, and a task that lets the error out ends FAILURE SoftTimeLimitExceeded.
     public var softTimeLimit: Duration?
     /// Acknowledge after the task finishes instead of before it starts. `nil` uses the worker's default.
     public var acksLate: Bool?
-    /// With `acksLate`, requeue (once) a task whose child died instead of failing it.
+    /// With `acksLate`, requeue a task whose child died instead of failing it; a message that
+    /// keeps killing children goes to the dead-letter list after the worker's `--max-deliveries`.
     public var rejectOnWorkerLost: Bool
     /// The queue `delay` sends to when the call names none. Default: the app's default queue.
     public var queue: String?
