@@ -6,11 +6,14 @@ import TaskQ
 /// One script call decides: it either books the next slot for the caller or says
 /// how long to wait. Capacity is 1, as with Celery's per-worker bucket.
 enum GlobalRateLimiter {
-    /// KEYS: the limiter key. ARGV: interval seconds, now seconds.
+    /// KEYS: the limiter key. ARGV: interval seconds.
     /// Returns "0" when the caller may run now, else the seconds to wait.
+    ///
+    /// Time comes from Redis' own clock, so workers on hosts whose clocks differ share one limit.
     static let script = RedisScript("""
     local interval = tonumber(ARGV[1])
-    local now = tonumber(ARGV[2])
+    local clock = redis.call('TIME')
+    local now = tonumber(clock[1]) + tonumber(clock[2]) / 1000000
     local tat = tonumber(redis.call('GET', KEYS[1]) or '0')
     if tat < now then tat = now end
     if tat - now > 0.0005 then

@@ -423,7 +423,7 @@ public final class Worker: Service, @unchecked Sendable {
         Task { [rateClient, post, logger] in
             do {
                 let reply = try await rateClient.evaluate(GlobalRateLimiter.script, keys: [key],
-                                                          arguments: [interval, Date().timeIntervalSince1970])
+                                                          arguments: [interval])
                 post.yield(.globalToken(job: number, wait: reply.string.flatMap(Double.init) ?? 0))
             } catch {
                 logger.error("shared rate limit check failed: \(error); trying again shortly")
