@@ -137,3 +137,21 @@ def test_swift_worker_replies_to_celery54_control_client(swift, rdb, db):
     finally:
         rdb.srem("_kombu.binding.reply.celery.pidbox", f"{oid}{SEP}{SEP}{reply_queue}")
         rdb.delete(reply_queue)
+
+
+@pytest.mark.xfail(strict=True, reason="TaskQ stores REVOKED for a revoked countdown/ETA task only when the ETA comes "
+                   "(Celery 5.4 behaviour); Celery 5.7 workers store REVOKED at once on `revoke` when the state is "
+                   "PENDING/RECEIVED/RETRY/REJECTED")
+def test_revoke_stores_revoked_at_once_like_celery57(swift, celery_app, rdb, db):
+    """celery-wire.md §7: "Celery 5.7 workers additionally store REVOKED immediately [...] [5.4] only
+    stores it when the message is met." A client polling `state` after `revoke` sees the difference."""
+    waiting = celery_app.send_task("tasks.add", (5, 5), countdown=15)
+    interop.wait_until(lambda: rdb.llen("celery") == 0, 10, interval=0.25,
+                       message="the worker to take the countdown task off the queue")
+    celery_app.control.revoke(waiting.id, destination=[swift.nodename], reply=True, timeout=10)
+    try:
+        interop.wait_until(lambda: waiting.state == "REVOKED", 5, interval=0.25,
+                           message=f"REVOKED stored at once (state {waiting.state}, countdown 15 s)")
+    finally:
+        # Either way the task must never run.
+        assert waiting.state != "SUCCESS"
