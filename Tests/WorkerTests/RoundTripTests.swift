@@ -22,6 +22,31 @@ struct RoundTripTests {
         #expect(worker.log.contains("Task tasks.add[\(result.id)] succeeded in"))
     }
 
+    @Test("a worker started before its Redis says so in one line, retries with backoff, and serves once Redis is up")
+    func waitsForRedis() async throws {
+        let port = try FreePort.find()
+        let url = try RedisURL("redis://127.0.0.1:\(port)/0")
+        let worker = try WorkerProcess(url: url, arguments: ["-c", "1"], waitForReady: false)
+        defer { worker.stop() }
+        #expect(try TestRedis.waitUntil(timeout: 20) { worker.log.contains("cannot reach Redis at redis://127.0.0.1:\(port)/0") })
+        try await Task.sleep(for: .seconds(2))
+        #expect(worker.log.components(separatedBy: "cannot reach Redis").count - 1 == 1, "one line for the outage, not one per attempt")
+        #expect(!worker.log.contains(" ready."))
+
+        let redis = Process()
+        redis.executableURL = URL(fileURLWithPath: "/usr/bin/redis-server")
+        redis.arguments = ["--port", String(port), "--bind", "127.0.0.1", "--save", "", "--appendonly", "no"]
+        redis.standardOutput = FileHandle.nullDevice
+        try redis.run()
+        defer {
+            kill(redis.processIdentifier, SIGKILL)
+            redis.waitUntilExit()
+        }
+        #expect(try TestRedis.waitUntil(timeout: 30) { worker.log.contains(" ready.") })
+        let tasks = ExampleTasks(url: url)
+        #expect(try await tasks.add.delay(20, 22).get(timeout: .seconds(20)) == 42)
+    }
+
     @Test("a failure throws with type and message when propagating, and comes back as a value when not")
     func failurePropagation() async throws {
         let url = try TestRedis.freshDatabase()
