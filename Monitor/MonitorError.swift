@@ -13,6 +13,8 @@ public struct MonitorError: Error, CustomStringConvertible, Sendable {
     public static func notFound(_ message: String) -> MonitorError { MonitorError(status: .notFound, message: message) }
     /// 403: refused (cross-site request).
     public static func forbidden(_ message: String) -> MonitorError { MonitorError(status: .forbidden, message: message) }
+    /// 504: a worker did not answer a control command in time.
+    public static func noReply(_ message: String) -> MonitorError { MonitorError(status: .gatewayTimeout, message: message) }
     /// 503: Redis cannot be reached.
     public static func unavailable(_ message: String) -> MonitorError { MonitorError(status: .serviceUnavailable, message: message) }
 

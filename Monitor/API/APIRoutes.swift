@@ -1,4 +1,5 @@
 import Foundation
+import HTTPTypes
 import Hummingbird
 import TaskQ
 
@@ -17,31 +18,31 @@ struct APIRoutes {
             JSONResponse.make(["task-types": .array(try await store.taskTypes().map(JSONValue.string))])
         }
         router.get("/api/task/info/:id") { _, context in
-            let id = try context.parameters.require("id")
+            let id = try RequestInput.pathParameter("id", context)
             guard let task = try await store.task(id) else { throw MonitorError.notFound("unknown task '\(id)'") }
             return JSONResponse.make(task.json)
         }
         router.get("/api/task/result/:id") { request, context in
-            try await result(id: try context.parameters.require("id"), RequestInput(request))
+            try await result(id: try RequestInput.pathParameter("id", context), RequestInput(request))
         }
         router.post("/api/task/async-apply/:name") { request, context in
-            try await send(name: try context.parameters.require("name"), RequestInput(request), mustBeKnown: true)
+            try await send(name: try RequestInput.pathParameter("name", context), RequestInput(request), mustBeKnown: true)
         }
         router.post("/api/task/send-task/:name") { request, context in
-            try await send(name: try context.parameters.require("name"), RequestInput(request), mustBeKnown: false)
+            try await send(name: try RequestInput.pathParameter("name", context), RequestInput(request), mustBeKnown: false)
         }
         router.post("/api/task/revoke/:id") { request, context in
-            let id = try context.parameters.require("id")
+            let id = try RequestInput.pathParameter("id", context)
             let input = try await RequestInput(request)
             try await app.control.revoke(id, terminate: input.bool("terminate"), signal: input["signal"] ?? "SIGTERM")
             return JSONResponse.make(["message": .string("Revoked '\(id)'")])
         }
-        router.post("/api/task/retry/:id") { _, context in try await retry(id: try context.parameters.require("id")) }
+        router.post("/api/task/retry/:id") { _, context in try await retry(id: try RequestInput.pathParameter("id", context)) }
         router.post("/api/task/rate-limit/:name") { request, context in
-            try await rateLimit(name: try context.parameters.require("name"), RequestInput(request))
+            try await rateLimit(name: try RequestInput.pathParameter("name", context), RequestInput(request))
         }
         router.post("/api/task/timeout/:name") { request, context in
-            try await timeLimit(name: try context.parameters.require("name"), RequestInput(request))
+            try await timeLimit(name: try RequestInput.pathParameter("name", context), RequestInput(request))
         }
         router.get("/api/queues/length") { _, _ in
             let queues = try await store.queueLengths()
@@ -65,7 +66,7 @@ struct APIRoutes {
     }
 
     private func knownWorker(_ context: BasicRequestContext) async throws -> String {
-        let name = try context.parameters.require("name")
+        let name = try RequestInput.pathParameter("name", context)
         guard try await store.worker(named: name) != nil else { throw MonitorError.notFound("unknown worker '\(name)'") }
         return name
     }
@@ -84,7 +85,10 @@ struct APIRoutes {
 
     private func tasks(_ input: RequestInput) async throws -> Response {
         var query = TaskQuery()
-        query.limit = min(try input.int("limit") ?? 100, 10_000)
+        // Flower lists every task for `limit=0` (or none given); we default to 100 and cap at 10,000.
+        let limit = try input.int("limit") ?? 100
+        guard limit >= 0 else { throw MonitorError.badRequest("'limit' must be 0 (as many as allowed) or more, not \(limit)") }
+        query.limit = limit == 0 ? TaskQuery.maxLimit : min(limit, TaskQuery.maxLimit)
         query.offset = max(try input.int("offset") ?? 0, 0)
         query.state = input["state"]?.uppercased()
         query.taskName = input["taskname"]
@@ -99,7 +103,13 @@ struct APIRoutes {
         if input["received_end"] != nil && query.receivedEnd == nil { throw MonitorError.badRequest("received_end must be YYYY-MM-DD HH:MM") }
         query.search = input["search"]
         let page = try await store.tasks(query)
-        return JSONResponse.orderedObject(page.tasks.map { ($0.id, $0.json) })
+        var response = JSONResponse.orderedObject(page.tasks.map { ($0.id, $0.json) })
+        response.headers[HTTPField.Name("X-TaskQ-Total")!] = String(page.total)
+        if let scanned = page.scanLimit {
+            // A search reads the newest tasks only; say so without changing Flower's body shape.
+            response.headers[HTTPField.Name("X-TaskQ-Scan-Limit")!] = String(scanned)
+        }
+        return response
     }
 
     private func result(id: String, _ input: RequestInput) async throws -> Response {
@@ -177,7 +187,7 @@ struct APIRoutes {
             do { _ = try RateLimit(rate) } catch { throw MonitorError.badRequest("\(error)") }
         }
         let replies = try await app.control.rateLimit(name, rate == "0" ? nil : rate, destination: [worker])
-        return JSONResponse.make(controlMessage(replies[worker], worker: worker))
+        return JSONResponse.make(try controlMessage(replies[worker], worker: worker, task: name))
     }
 
     private func timeLimit(name: String, _ input: RequestInput) async throws -> Response {
@@ -188,19 +198,29 @@ struct APIRoutes {
             "hard": try input.double("hard").map(JSONValue.double) ?? .null,
             "soft": try input.double("soft").map(JSONValue.double) ?? .null,
         ], destination: [worker])
-        return JSONResponse.make(controlMessage(replies[worker], worker: worker))
+        return JSONResponse.make(try controlMessage(replies[worker], worker: worker, task: name))
     }
 
     private func pool(grow: Bool, worker: String, _ input: RequestInput) async throws -> Response {
         let count = max(1, try input.int("n") ?? 1)
-        _ = try await app.control.inspect(grow ? "pool_grow" : "pool_shrink", arguments: ["n": .int(count)], destination: [worker])
+        let replies = try await app.control.inspect(grow ? "pool_grow" : "pool_shrink", arguments: ["n": .int(count)], destination: [worker])
+        _ = try controlMessage(replies[worker], worker: worker, task: nil)
         return JSONResponse.make(["message": .string("\(grow ? "Growing" : "Shrinking") '\(worker)' worker's pool by \(count)")])
     }
 
-    private func controlMessage(_ reply: JSONValue?, worker: String) -> JSONValue {
-        if let text = reply?["ok"]?.stringValue { return ["message": .string(text)] }
-        if let text = reply?["error"]?.stringValue { return ["error": .string(text)] }
-        return ["error": .string("no reply from '\(worker)' within 1 s")]
+    /// `{"message": ok}` from a worker's control reply, or the error it stands for: 404 for a task
+    /// the worker does not know (as Flower), 400 for another refusal, 504 when the worker did not answer.
+    private func controlMessage(_ reply: JSONValue?, worker: String, task: String?) throws -> JSONValue {
+        guard let reply else {
+            throw MonitorError.noReply("no reply from worker '\(worker)' within 1 s; is it running and consuming from this broker?")
+        }
+        if let text = reply["error"]?.stringValue {
+            if text == "unknown task", let task {
+                throw MonitorError.notFound("unknown task '\(task)' on worker '\(worker)'")
+            }
+            throw MonitorError.badRequest("worker '\(worker)' refused: \(text)")
+        }
+        return ["message": .string(reply["ok"]?.stringValue ?? "ok")]
     }
 
     private func metrics() async throws -> Response {

@@ -10,8 +10,10 @@ struct RequestInput {
     /// Reads the query and, for POSTs, a form-encoded or JSON body (up to 1 MiB).
     init(_ request: Request) async throws {
         var request = request
-        for (key, value) in request.uri.queryParameters {
-            values[String(key)] = String(value).removingPercentEncoding ?? String(value)
+        // The raw query, decoded once here: Hummingbird's `queryParameters` decodes values
+        // but not keys, and leaves the `+` that HTML forms send for a space.
+        if let query = request.uri.query {
+            values = Self.formDecoded(query)
         }
         guard request.method == .post else { return }
         let buffer = try await request.collectBody(upTo: 1 << 20)
@@ -27,13 +29,32 @@ struct RequestInput {
                 values[key] = value.stringValue ?? value.jsonText
             }
         } else {
-            for pair in String(decoding: bytes, as: UTF8.self).split(separator: "&") {
-                let parts = pair.split(separator: "=", maxSplits: 1).map {
-                    String($0).replacingOccurrences(of: "+", with: " ").removingPercentEncoding ?? String($0)
-                }
-                values[parts[0]] = parts.count > 1 ? parts[1] : ""
-            }
+            values.merge(Self.formDecoded(String(decoding: bytes, as: UTF8.self))) { _, body in body }
         }
+    }
+
+    /// Decodes `application/x-www-form-urlencoded` text (a query string or a form body):
+    /// `+` is a space, then percent escapes are decoded, once, in keys and values.
+    static func formDecoded(_ text: String) -> [String: String] {
+        var values: [String: String] = [:]
+        for pair in text.split(separator: "&") {
+            let parts = pair.split(separator: "=", maxSplits: 1, omittingEmptySubsequences: false).map { part in
+                let spaced = part.replacingOccurrences(of: "+", with: " ")
+                return spaced.removingPercentEncoding ?? spaced
+            }
+            values[parts[0]] = parts.count > 1 ? parts[1] : ""
+        }
+        return values
+    }
+
+    /// A path parameter (`/worker/:name`), percent-decoded.
+    ///
+    /// Hummingbird matches routes on the raw path and hands parameters over still encoded,
+    /// so `/worker/api%40host` would otherwise look up `api%40host`. Every route reads its
+    /// parameters through here.
+    static func pathParameter(_ name: String, _ context: some RequestContext) throws -> String {
+        let raw = try context.parameters.require(name)
+        return raw.removingPercentEncoding ?? raw
     }
 
     subscript(key: String) -> String? {

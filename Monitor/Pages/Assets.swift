@@ -35,7 +35,7 @@ enum Assets {
     button.danger { background: #fdecee; border-color: #f2b8bf; }
     .actions { display: flex; flex-wrap: wrap; gap: .5rem; align-items: center; margin-bottom: 1rem; }
     form.inline { display: inline-flex; gap: .3rem; }
-    .result { color: var(--muted); }
+    #action-result { color: var(--muted); }
     .paging { color: var(--muted); }
     .paging a { margin-left: .8rem; }
     tr.empty td { color: var(--muted); text-align: center; padding: 1rem; }

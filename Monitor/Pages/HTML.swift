@@ -27,14 +27,14 @@ enum HTML {
         text.addingPercentEncoding(withAllowedCharacters: .alphanumerics.union(CharacterSet(charactersIn: "-._~"))) ?? text
     }
 
+    /// `2026-11-30 01:35:37.123` in UTC: built once (a value type, safe to share), used for every cell.
+    private static let timeStyle = Date.ISO8601FormatStyle(timeZone: TimeZone(identifier: "UTC")!)
+        .year().month().day().dateSeparator(.dash).dateTimeSeparator(.space).time(includingFractionalSeconds: true)
+
     /// A formatted UTC time for an epoch value, or an em dash.
     static func time(_ epoch: Double?) -> String {
         guard let epoch else { return "—" }
-        let formatter = DateFormatter()
-        formatter.locale = Locale(identifier: "en_US_POSIX")
-        formatter.timeZone = TimeZone(identifier: "UTC")
-        formatter.dateFormat = "yyyy-MM-dd HH:mm:ss.SSS"
-        return formatter.string(from: Date(timeIntervalSince1970: epoch))
+        return Date(timeIntervalSince1970: epoch).formatted(timeStyle)
     }
 
     /// A whole page: navigation, the content, the stylesheet and the live-update script.

@@ -17,14 +17,16 @@ struct PageRoutes {
             return HTML.page(title: "Workers", active: "workers", body: WorkersPage.render(workers), brokerURL: brokerURL)
         }
         router.get("/worker/:name") { _, context in
-            let name = try context.parameters.require("name")
+            let name = try RequestInput.pathParameter("name", context)
             guard let worker = try await store.worker(named: name) else { throw MonitorError.notFound("unknown worker '\(name)'") }
             return HTML.page(title: name, active: "workers", body: WorkerPage.render(worker), brokerURL: brokerURL)
         }
         router.get("/tasks") { request, _ in
             let input = try await RequestInput(request)
             var query = TaskQuery()
-            query.limit = min(try input.int("limit") ?? 50, 500)
+            let limit = try input.int("limit") ?? 50
+            guard limit > 0 else { throw MonitorError.badRequest("'limit' must be 1 or more, not \(limit)") }
+            query.limit = min(limit, 500)
             query.offset = max(try input.int("offset") ?? 0, 0)
             query.state = input["state"]
             query.taskName = input["taskname"]
@@ -34,11 +36,11 @@ struct PageRoutes {
             let names = try await store.taskTypes()
             let workers = try await store.workers().map(\.name)
             return HTML.page(title: "Tasks", active: "tasks",
-                             body: TasksPage.render(tasks: page.tasks, total: page.total, query: query, names: names, workers: workers),
+                             body: TasksPage.render(tasks: page.tasks, total: page.total, scanLimit: page.scanLimit, query: query, names: names, workers: workers),
                              brokerURL: brokerURL)
         }
         router.get("/task/:id") { _, context in
-            let id = try context.parameters.require("id")
+            let id = try RequestInput.pathParameter("id", context)
             guard let task = try await store.task(id) else { throw MonitorError.notFound("unknown task '\(id)'") }
             return HTML.page(title: task.name, active: "tasks", body: TaskPage.render(task, result: try await store.result(id)), brokerURL: brokerURL)
         }

@@ -4,7 +4,7 @@ import TaskQ
 enum TasksPage {
     static let states = ["", "RECEIVED", "STARTED", "SUCCESS", "FAILURE", "RETRY", "REVOKED"]
 
-    static func render(tasks: [TaskRecord], total: Int, query: TaskQuery, names: [String], workers: [String]) -> String {
+    static func render(tasks: [TaskRecord], total: Int, scanLimit: Int? = nil, query: TaskQuery, names: [String], workers: [String]) -> String {
         let rows = tasks.map(row).joined(separator: "\n")
         func select(_ field: String, _ values: [String], _ current: String?) -> String {
             "<select name=\"\(field)\">" + values.map { value in
@@ -18,7 +18,7 @@ enum TasksPage {
         if let search = query.search, !search.isEmpty { link += "&search=\(HTML.urlComponent(search))" }
         let previous = query.offset > 0 ? "<a href=\"\(HTML.escape(link))&offset=\(max(0, query.offset - query.limit))\">← newer</a>" : ""
         let next = query.offset + query.limit < total ? "<a href=\"\(HTML.escape(link))&offset=\(query.offset + query.limit)\">older →</a>" : ""
-        let live = query.offset == 0 && query.isSimple && query.state == nil && query.taskName == nil && query.workerName == nil
+        let live = query.offset == 0 && query.readsIndexes && query.state == nil && query.taskName == nil && query.workerName == nil
         return """
         <h1>Tasks</h1>
         <form class="filters" method="get" action="/tasks">
@@ -27,7 +27,7 @@ enum TasksPage {
         <label>Worker \(select("workername", [""] + workers, query.workerName))</label>
         <label>Search <input name="search" value="\(HTML.escape(query.search ?? ""))" placeholder="args, kwargs, result"></label>
         <button type="submit">Filter</button></form>
-        <p class="paging">\(total) task(s) · showing \(tasks.isEmpty ? 0 : query.offset + 1)–\(query.offset + tasks.count) \(previous) \(next)</p>
+        <p class="paging">\(total) task(s)\(scanLimit.map { " among the newest \($0)" } ?? "") · showing \(tasks.isEmpty ? 0 : query.offset + 1)–\(query.offset + tasks.count) \(previous) \(next)</p>
         <table id="tasks" data-live="\(live ? "1" : "0")"><thead><tr><th>Id</th><th>Name</th><th>State</th><th>Args</th><th>Kwargs</th>
         <th>Result</th><th>Received (UTC)</th><th>Runtime</th><th>Worker</th></tr></thead>
         <tbody>\(rows.isEmpty ? "<tr class=\"empty\"><td colspan=\"9\">No tasks recorded yet.</td></tr>" : rows)</tbody></table>

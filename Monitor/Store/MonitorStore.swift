@@ -50,48 +50,100 @@ final class MonitorStore: Sendable {
 
     // MARK: - Tasks
 
+    /// One page of a task listing, the number of tasks that match, and whether it came from a bounded scan.
+    struct TaskListing: Sendable {
+        var tasks: [TaskRecord]
+        var total: Int
+        /// Set when the listing had to read task hashes (search, or sorting by name, state or
+        /// start time): only the newest `scanLimit` tasks were looked at.
+        var scanLimit: Int?
+    }
+
+    /// How many of the newest tasks a search (or a sort other than by received time) reads.
+    static let scanLimit = 20_000
+
     /// One page of tasks matching the query, newest first unless sorted otherwise, and the total.
-    func tasks(_ query: TaskQuery) async throws -> (tasks: [TaskRecord], total: Int) {
+    ///
+    /// Filters by state, name, worker and received time are answered from the sorted-set
+    /// indexes (`ZREVRANGE`/`ZCARD`, `ZINTERSTORE` when several are combined), reading only the
+    /// hashes of the page. A search or another sort reads the newest ``scanLimit`` tasks.
+    func tasks(_ query: TaskQuery) async throws -> TaskListing {
         try await guarded {
-            let index: String
-            if let state = query.state { index = HistoryKeys.state(state) }
-            else if let name = query.taskName { index = HistoryKeys.name(name) }
-            else if let worker = query.workerName { index = HistoryKeys.worker(worker) }
-            else { index = HistoryKeys.all }
-            if query.isSimple {
-                let replies = try await broker.pipeline([
-                    RedisCommand("ZREVRANGE", index, query.offset, query.offset + max(query.limit, 1) - 1),
-                    RedisCommand("ZCARD", index),
-                ])
-                let ids = replies[0].array?.compactMap(\.string) ?? []
-                return (try await records(ids), replies[1].integer ?? 0)
-            }
-            let low = query.receivedStart.map { String($0) } ?? "-inf"
-            let high = query.receivedEnd.map { String($0) } ?? "+inf"
-            let ids = try await broker.command(RedisCommand("ZREVRANGEBYSCORE", index, high, low, "LIMIT", 0, 20_000)).array?.compactMap(\.string) ?? []
-            var matching = try await records(ids).filter { record in
-                (query.state.map { record.state == $0 } ?? true)
-                    && (query.taskName.map { record.name == $0 } ?? true)
-                    && (query.workerName.map { record.worker == $0 } ?? true)
-                    && (query.search.map { $0.isEmpty || record.matches(search: $0) } ?? true)
-            }
-            if let sort = query.sortBy {
-                let descending = sort.hasPrefix("-")
-                let key = descending ? String(sort.dropFirst()) : sort
-                matching.sort { a, b in
-                    let ordered: Bool
-                    switch key {
-                    case "name": ordered = a.name < b.name
-                    case "state": ordered = a.state < b.state
-                    case "started": ordered = (a.time("started") ?? 0) < (b.time("started") ?? 0)
-                    default: ordered = (a.received ?? 0) < (b.received ?? 0)
-                    }
-                    return descending ? !ordered : ordered
-                }
-            }
-            let page = matching.dropFirst(query.offset).prefix(max(query.limit, 0))
-            return (Array(page), matching.count)
+            query.readsIndexes ? try await indexedTasks(query) : try await scannedTasks(query)
         }
+    }
+
+    private func indexedTasks(_ query: TaskQuery) async throws -> TaskListing {
+        let filters = [query.state.map(HistoryKeys.state), query.taskName.map(HistoryKeys.name),
+                       query.workerName.map(HistoryKeys.worker)].compactMap { $0 }
+        let ranged = query.receivedStart != nil || query.receivedEnd != nil
+        let ascending = query.sortBy == "received"
+        var commands: [RedisCommand] = []
+        let key: String
+        var temporary: String?
+        if filters.isEmpty {
+            key = HistoryKeys.all
+        } else if filters.count == 1 && !ranged {
+            key = filters[0]
+        } else {
+            // Intersect with the all-tasks index weighted 1 (the others 0): the scores stay the
+            // first-seen time, which the received bounds and the order refer to.
+            let name = "taskq:monitor:query:" + UUID().uuidString.lowercased()
+            temporary = name
+            key = name
+            let weights: [any RedisArgument] = ["WEIGHTS", 1] + filters.map { _ in 0 as any RedisArgument }
+            commands.append(RedisCommand("ZINTERSTORE", arguments: [name, filters.count + 1, HistoryKeys.all]
+                + filters.map { $0 as any RedisArgument } + weights))
+            commands.append(RedisCommand("PEXPIRE", name, 10_000))
+        }
+        let limit = max(query.limit, 0)
+        let low = query.receivedStart.map { String($0) } ?? "-inf"
+        let high = query.receivedEnd.map { String($0) } ?? "+inf"
+        let rangeIndex = commands.count
+        if limit > 0 {
+            let last = query.offset + limit - 1
+            switch (ranged, ascending) {
+            case (true, true): commands.append(RedisCommand("ZRANGEBYSCORE", key, low, high, "LIMIT", query.offset, limit))
+            case (true, false): commands.append(RedisCommand("ZREVRANGEBYSCORE", key, high, low, "LIMIT", query.offset, limit))
+            case (false, true): commands.append(RedisCommand("ZRANGE", key, query.offset, last))
+            case (false, false): commands.append(RedisCommand("ZREVRANGE", key, query.offset, last))
+            }
+        }
+        let countIndex = commands.count
+        commands.append(ranged ? RedisCommand("ZCOUNT", key, low, high) : RedisCommand("ZCARD", key))
+        if let temporary { commands.append(RedisCommand("DEL", temporary)) }
+        let replies = try await broker.pipeline(commands)
+        let ids = limit > 0 ? replies[rangeIndex].array?.compactMap(\.string) ?? [] : []
+        return TaskListing(tasks: try await records(ids), total: replies[countIndex].integer ?? 0)
+    }
+
+    private func scannedTasks(_ query: TaskQuery) async throws -> TaskListing {
+        let low = query.receivedStart.map { String($0) } ?? "-inf"
+        let high = query.receivedEnd.map { String($0) } ?? "+inf"
+        let ids = try await broker.command(RedisCommand("ZREVRANGEBYSCORE", HistoryKeys.all, high, low, "LIMIT", 0, Self.scanLimit))
+            .array?.compactMap(\.string) ?? []
+        var matching = try await records(ids).filter { record in
+            (query.state.map { record.state == $0 } ?? true)
+                && (query.taskName.map { record.name == $0 } ?? true)
+                && (query.workerName.map { record.worker == $0 } ?? true)
+                && (query.search.map { $0.isEmpty || record.matches(search: $0) } ?? true)
+        }
+        if let sort = query.sortBy {
+            let descending = sort.hasPrefix("-")
+            let key = descending ? String(sort.dropFirst()) : sort
+            matching.sort { a, b in
+                let ordered: Bool
+                switch key {
+                case "name": ordered = a.name < b.name
+                case "state": ordered = a.state < b.state
+                case "started": ordered = (a.time("started") ?? 0) < (b.time("started") ?? 0)
+                default: ordered = (a.received ?? 0) < (b.received ?? 0)
+                }
+                return descending ? !ordered : ordered
+            }
+        }
+        let page = matching.dropFirst(query.offset).prefix(max(query.limit, 0))
+        return TaskListing(tasks: Array(page), total: matching.count, scanLimit: Self.scanLimit)
     }
 
     /// The records of these ids (missing ones skipped), in order.

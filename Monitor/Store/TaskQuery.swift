@@ -13,11 +13,13 @@ struct TaskQuery: Sendable {
     var receivedEnd: Double?
     var search: String?
 
-    /// Whether the newest-first page can be read straight from one index.
-    var isSimple: Bool {
-        let filters = [state, taskName, workerName].compactMap { $0 }.count
-        return filters <= 1 && (sortBy == nil || sortBy == "-received") && receivedStart == nil
-            && receivedEnd == nil && (search ?? "").isEmpty
+    /// The most tasks one listing returns; `limit=0` (Flower: no limit) means this many.
+    static let maxLimit = 10_000
+
+    /// Whether the page can be read from the sorted-set indexes (state, name, worker and
+    /// received-time filters, ordered by received time) rather than by scanning task hashes.
+    var readsIndexes: Bool {
+        [nil, "received", "-received"].contains(sortBy) && (search ?? "").isEmpty
     }
 
     /// Parses Flower's `YYYY-MM-DD HH:MM` bounds (UTC), or epoch seconds.
