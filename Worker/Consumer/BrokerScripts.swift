@@ -93,6 +93,26 @@ enum BrokerScripts {
     return 1
     """)
 
+    /// Stores a record only while the task is still waiting to run (no record, or PENDING,
+    /// RECEIVED, RETRY or REJECTED), as Celery 5.7 stores REVOKED when a revoke arrives.
+    /// KEYS: result key. ARGV: json, ttl seconds. Returns 1 when stored.
+    static let storeIfWaiting = RedisScript("""
+    local current = redis.call('GET', KEYS[1])
+    if current then
+      local status = string.match(current, '"status"%s*:%s*"(%u+)"')
+      if status and status ~= 'PENDING' and status ~= 'RECEIVED' and status ~= 'RETRY' and status ~= 'REJECTED' then
+        return 0
+      end
+    end
+    if tonumber(ARGV[2]) > 0 then
+      redis.call('SET', KEYS[1], ARGV[1], 'EX', ARGV[2])
+    else
+      redis.call('SET', KEYS[1], ARGV[1])
+    end
+    redis.call('PUBLISH', KEYS[1], ARGV[1])
+    return 1
+    """)
+
     /// Moves a claimed message to the dead-letter list with a reason, and acks it.
     /// KEYS: bookkeeping, dead-letter list. ARGV: tag, reason, queue, now.
     static let deadLetter = RedisScript(forget + """

@@ -124,6 +124,13 @@ extension Worker {
         for index in pending.indices.reversed() where ids.contains(pending[index].message.id) {
             discardRevoked(pending.remove(at: index))
         }
+        // As Celery 5.7: a task still waiting (queued, held for its ETA, due for a retry) is
+        // REVOKED at once, not only when a worker meets its message.
+        let runningHere = Set(jobs.values.map(\.message.id))
+        for id in ids where !runningHere.contains(id) {
+            writes.storeIfWaiting(ResultRecord(taskID: id, status: .revoked, exception: .revoked("revoked"),
+                                               traceback: nil, dateDone: Date()))
+        }
         let list = ids.map { "'\($0)'" }.joined(separator: ", ")
         logger.info("Tasks flagged as revoked: \(ids.joined(separator: ", "))")
         if terminate && !terminated.isEmpty { return ok("terminate: \(terminated.joined(separator: ", "))") }

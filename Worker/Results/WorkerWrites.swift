@@ -58,6 +58,12 @@ final class WorkerWrites: Sendable {
         }
     }
 
+    /// Stores a record only if the task has not started or finished (see `BrokerScripts.storeIfWaiting`).
+    func storeIfWaiting(_ record: ResultRecord) {
+        backend.enqueue([.script(BrokerScripts.storeIfWaiting, keys: [CeleryKeys.result(record.taskID)],
+                                 arguments: [record.serialized(), Self.bytes(String(resultExpiry))])])
+    }
+
     /// Moves a claimed message to the dead-letter list with the reason, and acks it.
     func deadLetter(tag: String, reason: String, queue: String) {
         broker.enqueue([.script(BrokerScripts.deadLetter,

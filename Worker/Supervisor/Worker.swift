@@ -347,7 +347,10 @@ public final class Worker: Service, @unchecked Sendable {
         let job = Job(number: nextJobNumber, message: message, claimed: claimed, info: info,
                       acksLate: info.acksLate ?? configuration.acksLate)
         logger.info("Task \(job.label) received")
-        taskEvent("task-received", job, receivedFields(job))
+        // A message this worker (or another) already received and held for its ETA is met again when due.
+        if message.properties[Self.heldForETAProperty] == nil {
+            taskEvent("task-received", job, receivedFields(job))
+        }
         if revokedIDs.contains(message.id) {
             discardRevoked(job)
             return
@@ -357,12 +360,18 @@ public final class Worker: Service, @unchecked Sendable {
             return
         }
         if let eta = message.eta, eta.timeIntervalSinceNow > 0.005 {
-            writes.schedule(message, due: eta, list: job.homeList, replacing: claimed.deliveryTag)
+            var held = message
+            held.properties[Self.heldForETAProperty] = .bool(true)
+            writes.schedule(held, due: eta, list: job.homeList, replacing: claimed.deliveryTag)
             logger.info("Task \(job.label) scheduled for \(CeleryTime.format(eta))")
             return
         }
         pending.append(job)
     }
+
+    /// The envelope property marking a message that was received once and then held for its
+    /// ETA in the scheduled set, so it is not announced as received a second time.
+    static let heldForETAProperty = "taskq_held_for_eta"
 
     /// Starts pending jobs on children with a free slot, in order, skipping the ones a
     /// rate limit holds back (they wait without blocking other tasks).
