@@ -46,7 +46,13 @@ extension Worker {
         case "reserved":
             return .array(pending.map { requestInfo($0, safe: false) })
         case "scheduled":
-            return .array([])
+            let now = Date()
+            return .array(heldForETA.values.filter { ($0.message.eta ?? now) > now }
+                .sorted { ($0.message.eta ?? now) < ($1.message.eta ?? now) }
+                .map { job in
+                    ["eta": job.message.eta.map { .string(CeleryTime.format($0)) } ?? .null,
+                     "priority": .int(job.message.priority), "request": requestInfo(job, safe: false)]
+                })
         case "revoked":
             return .array(revokedIDs.sorted().map(JSONValue.string))
         case "stats":
@@ -60,6 +66,10 @@ extension Worker {
             var found: [String: JSONValue] = [:]
             for job in jobs.values where ids.contains(job.message.id) { found[job.message.id] = ["active", requestInfo(job, safe: false)] }
             for job in pending where ids.contains(job.message.id) { found[job.message.id] = ["reserved", requestInfo(job, safe: false)] }
+            let now = Date()
+            for id in ids where found[id] == nil {
+                if let job = heldForETA[id], (job.message.eta ?? now) > now { found[id] = ["scheduled", requestInfo(job, safe: false)] }
+            }
             return .object(found)
         case "enable_events":
             if taskEventsEnabled { return ok("task events already enabled") }

@@ -28,6 +28,9 @@ public final class Worker: Service, @unchecked Sendable {
     var tasks: [String: TaskInfo] = [:]
     var jobs: [Int: Job] = [:]
     var pending: [Job] = []
+    /// Messages this worker received and put in the scheduled set to wait for their ETA, by
+    /// task id, for `inspect scheduled` and `query_task` (the messages themselves live in Redis).
+    var heldForETA: [String: Job] = [:]
     private var nextJobNumber = 0
     private var nextChildNumber = 0
     private var creditsOut = 0
@@ -348,6 +351,7 @@ public final class Worker: Service, @unchecked Sendable {
                       acksLate: info.acksLate ?? configuration.acksLate)
         logger.info("Task \(job.label) received")
         // A message this worker (or another) already received and held for its ETA is met again when due.
+        heldForETA[message.id] = nil
         if message.properties[Self.heldForETAProperty] == nil {
             taskEvent("task-received", job, receivedFields(job))
         }
@@ -363,6 +367,7 @@ public final class Worker: Service, @unchecked Sendable {
             var held = message
             held.properties[Self.heldForETAProperty] = .bool(true)
             writes.schedule(held, due: eta, list: job.homeList, replacing: claimed.deliveryTag)
+            rememberHeldForETA(job)
             logger.info("Task \(job.label) scheduled for \(CeleryTime.format(eta))")
             return
         }
@@ -372,6 +377,18 @@ public final class Worker: Service, @unchecked Sendable {
     /// The envelope property marking a message that was received once and then held for its
     /// ETA in the scheduled set, so it is not announced as received a second time.
     static let heldForETAProperty = "taskq_held_for_eta"
+
+    /// The most ETA messages remembered for `inspect scheduled`; older ones are still run, only not listed.
+    static let maximumHeldForETAListed = 10_000
+
+    private func rememberHeldForETA(_ job: Job) {
+        if heldForETA.count >= Self.maximumHeldForETAListed {
+            let now = Date()
+            heldForETA = heldForETA.filter { ($0.value.message.eta ?? now) > now }
+            if heldForETA.count >= Self.maximumHeldForETAListed { return }
+        }
+        heldForETA[job.message.id] = job
+    }
 
     /// Starts pending jobs on children with a free slot, in order, skipping the ones a
     /// rate limit holds back (they wait without blocking other tasks).
