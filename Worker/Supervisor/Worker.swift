@@ -40,6 +40,11 @@ public final class Worker: Service, @unchecked Sendable {
     var revokedIDs: Set<String> = []
     var counts = (succeeded: 0, failed: 0, retried: 0)
     var buckets: [String: TokenBucket] = [:]
+    /// Per task name under a shared rate limit: asking Redis again is pointless before this time
+    /// (the last answer said to wait), so one worker sends about one request per interval.
+    private var sharedLimitQuietUntil: [String: Double] = [:]
+    /// Task names with a shared-limit request in flight.
+    private var sharedLimitAsking: Set<String> = []
     var timeLimitOverrides: [String: (hard: Double?, soft: Double?)] = [:]
     var queues: [String]
     var taskEventsEnabled: Bool
@@ -166,13 +171,16 @@ public final class Worker: Service, @unchecked Sendable {
             checkShutdownProgress()
         case .control(let request):
             handleControl(request)
-        case .globalToken(let number, let wait):
+        case .globalToken(let number, let name, let wait):
+            sharedLimitAsking.remove(name)
             if let job = pending.first(where: { $0.number == number }) {
                 job.waitingForGlobalToken = false
                 if wait <= 0 {
                     job.hasGlobalToken = true
                 } else {
-                    job.throttledUntil = Date().timeIntervalSince1970 + wait
+                    let until = Date().timeIntervalSince1970 + wait
+                    job.throttledUntil = until
+                    sharedLimitQuietUntil[job.message.name] = until
                     wake(after: wait)
                 }
             }
@@ -416,7 +424,15 @@ public final class Worker: Service, @unchecked Sendable {
                 continue
             }
             if let shared = job.info.globalRateLimit, !job.hasGlobalToken, let interval = try? RateLimit(shared).interval {
-                requestGlobalToken(for: job, interval: interval)
+                let name = job.message.name
+                if sharedLimitAsking.contains(name) {
+                    job.throttledUntil = now   // counted as throttled; looked at again after the answer
+                } else if let quiet = sharedLimitQuietUntil[name], quiet > now {
+                    job.throttledUntil = quiet
+                } else {
+                    sharedLimitAsking.insert(name)
+                    requestGlobalToken(for: job, interval: interval)
+                }
                 index += 1
                 continue
             }
@@ -445,15 +461,16 @@ public final class Worker: Service, @unchecked Sendable {
     private func requestGlobalToken(for job: Job, interval: Double) {
         job.waitingForGlobalToken = true
         let number = job.number
-        let key = GlobalRateLimiter.key(for: job.message.name)
+        let name = job.message.name
+        let key = GlobalRateLimiter.key(for: name)
         Task { [rateClient, post, logger] in
             do {
                 let reply = try await rateClient.evaluate(GlobalRateLimiter.script, keys: [key],
                                                           arguments: [interval])
-                post.yield(.globalToken(job: number, wait: reply.string.flatMap(Double.init) ?? 0))
+                post.yield(.globalToken(job: number, task: name, wait: reply.string.flatMap(Double.init) ?? 0))
             } catch {
                 logger.error("shared rate limit check failed: \(error); trying again shortly")
-                post.yield(.globalToken(job: number, wait: 0.5))
+                post.yield(.globalToken(job: number, task: name, wait: 0.5))
             }
         }
     }

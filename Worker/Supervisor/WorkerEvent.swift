@@ -10,8 +10,8 @@ enum WorkerEvent: Sendable {
     case childExited(child: Int, status: Int32, signaled: Bool)
     /// A remote-control command for this worker.
     case control(ControlRequest)
-    /// The shared rate limiter answered for a job: run now (`wait == 0`) or wait.
-    case globalToken(job: Int, wait: Double)
+    /// The shared rate limiter answered for a job of task `task`: run now (`wait == 0`) or wait.
+    case globalToken(job: Int, task: String, wait: Double)
     /// The revoked ids currently recorded in Redis.
     case revokedSync([String])
     /// A timer tick: time limits, rate limits, heartbeats.
