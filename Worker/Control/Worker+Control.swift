@@ -54,7 +54,7 @@ extension Worker {
                      "priority": .int(job.message.priority), "request": requestInfo(job, safe: false)]
                 })
         case "revoked":
-            return .array(revokedIDs.sorted().map(JSONValue.string))
+            return .array(revokedIDs.sortedIDs.map(JSONValue.string))
         case "stats":
             return stats()
         case "active_queues":
@@ -109,7 +109,7 @@ extension Worker {
             restartClaimer()
             return ok("no longer consuming from \(queue)")
         case "hello":
-            return ["revoked": .array(revokedIDs.sorted().map(JSONValue.string)), "clock": .int(controlClock)]
+            return ["revoked": .array(revokedIDs.sortedIDs.map(JSONValue.string)), "clock": .int(controlClock)]
         case "clock":
             return ["clock": .int(controlClock)]
         default:
@@ -118,7 +118,10 @@ extension Worker {
     }
 
     private func revoke(_ ids: [String], terminate: Bool, signalName: String?) -> JSONValue {
-        revokedIDs.formUnion(ids)
+        revokedIDs.insert(ids)
+        // Kept in Redis too, so workers started later honour a revoke that came only as a
+        // broadcast (from Python's `celery control revoke`, say).
+        writes.recordRevoked(ids, until: Date().timeIntervalSince1970 + RevokedSet.lifetime)
         var terminated: [String] = []
         if terminate {
             let signal = Self.signalNumber(signalName) ?? SIGTERM

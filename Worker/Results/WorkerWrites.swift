@@ -58,6 +58,18 @@ final class WorkerWrites: Sendable {
         }
     }
 
+    /// Adds revoked task ids to `taskq:revoked` (scored by when the revocation expires).
+    func recordRevoked(_ ids: [String], until expiry: Double) {
+        guard !ids.isEmpty else { return }
+        var arguments: [any RedisArgument] = [CeleryKeys.revoked]
+        for id in ids {
+            arguments.append(expiry)
+            arguments.append(id)
+        }
+        broker.enqueue([.command(RedisCommand("ZADD", arguments: arguments)),
+                        .command(RedisCommand("ZREMRANGEBYSCORE", CeleryKeys.revoked, "-inf", Date().timeIntervalSince1970))])
+    }
+
     /// Stores a record only if the task has not started or finished (see `BrokerScripts.storeIfWaiting`).
     func storeIfWaiting(_ record: ResultRecord) {
         backend.enqueue([.script(BrokerScripts.storeIfWaiting, keys: [CeleryKeys.result(record.taskID)],

@@ -37,7 +37,7 @@ public final class Worker: Service, @unchecked Sendable {
     private(set) var startedAt = Date()
     var processed = 0
     var totals: [String: Int] = [:]
-    var revokedIDs: Set<String> = []
+    var revokedIDs = RevokedSet()
     var counts = (succeeded: 0, failed: 0, retried: 0)
     var buckets: [String: TokenBucket] = [:]
     /// Per task name under a shared rate limit: asking Redis again is pointless before this time
@@ -91,7 +91,7 @@ public final class Worker: Service, @unchecked Sendable {
     private func runLoop() async throws {
         startedAt = Date()
         guard await waitForBroker() else { return }
-        revokedIDs = Set(Self.loadRevoked(configuration.brokerURL) ?? [])
+        revokedIDs.merge(Self.loadRevoked(configuration.brokerURL) ?? [])
         let post = self.post
         control = ControlChannel(url: configuration.brokerURL, node: configuration.nodeName, logger: logger) {
             post.yield(.control($0))
@@ -118,11 +118,17 @@ public final class Worker: Service, @unchecked Sendable {
     }
 
     /// The revoked ids recorded in Redis that have not expired.
-    static func loadRevoked(_ url: RedisURL) -> [String]? {
+    static func loadRevoked(_ url: RedisURL) -> [(id: String, expiry: Double)]? {
         guard let connection = try? RedisConnection(url: url) else { return nil }
         defer { connection.close() }
         let now = Date().timeIntervalSince1970
-        return (try? connection.command(RedisCommand("ZRANGEBYSCORE", CeleryKeys.revoked, now, "+inf")))?.array?.compactMap(\.string)
+        guard let items = (try? connection.command(RedisCommand("ZRANGEBYSCORE", CeleryKeys.revoked, now, "+inf", "WITHSCORES")))?.array else {
+            return nil
+        }
+        return stride(from: 0, to: items.count - 1, by: 2).compactMap { index in
+            guard let id = items[index].string, let expiry = items[index + 1].string.flatMap(Double.init) else { return nil }
+            return (id, expiry)
+        }
     }
 
     /// Waits until Redis answers, saying so once, with backoff; false when asked to stop meanwhile.
@@ -185,8 +191,8 @@ public final class Worker: Service, @unchecked Sendable {
                 }
             }
             dispatchPending()
-        case .revokedSync(let ids):
-            revokedIDs.formUnion(ids)
+        case .revokedSync(let entries):
+            revokedIDs.merge(entries)
         case .writesFlushed:
             transition(to: .stopped)
         case .shutdown(let cold):

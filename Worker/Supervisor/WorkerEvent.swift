@@ -13,7 +13,7 @@ enum WorkerEvent: Sendable {
     /// The shared rate limiter answered for a job of task `task`: run now (`wait == 0`) or wait.
     case globalToken(job: Int, task: String, wait: Double)
     /// The revoked ids currently recorded in Redis.
-    case revokedSync([String])
+    case revokedSync([(id: String, expiry: Double)])
     /// A timer tick: time limits, rate limits, heartbeats.
     case tick
     /// Every write queued before shutdown is in Redis.
