@@ -31,7 +31,7 @@ struct WorkerCommand: AsyncParsableCommand {
     @Option(name: [.short, .customLong("loglevel")], help: "debug, info, warning, error or critical.")
     var loglevel: String = "warning"
 
-    @Option(name: .customLong("prefetch-multiplier"), help: "Messages held ahead per child (default 4).")
+    @Option(name: .customLong("prefetch-multiplier"), help: "Messages held ahead per child (default 4; 0: as many as 5,000 in all).")
     var prefetchMultiplier: Int = 4
 
     @Flag(name: .customLong("acks-late"), help: "Acknowledge after a task finishes, for tasks that do not say otherwise.")

@@ -321,7 +321,10 @@ public final class Worker: Service, @unchecked Sendable {
     static let maximumHeld = 5000
 
     /// How many runnable messages the worker holds at most: claimed, waiting and running.
-    private var prefetchLimit: Int { max(1, children.count * max(1, configuration.prefetchMultiplier)) }
+    /// A multiplier of 0 means no limit but `maximumHeld`, as in Celery.
+    private var prefetchLimit: Int {
+        configuration.prefetchMultiplier <= 0 ? Self.maximumHeld : max(1, children.count * configuration.prefetchMultiplier)
+    }
 
     private func refillCredits() {
         guard state.acceptsWork, let claimer else { return }
