@@ -7,5 +7,5 @@ struct TaskQCommand: AsyncParsableCommand {
         commandName: "taskq",
         abstract: "A background task queue for Swift that speaks Celery's wire format.",
         subcommands: [WorkerCommand.self, MonitorCommand.self, CallCommand.self, ResultCommand.self,
-                      InspectCommand.self, EventsCommand.self, PurgeCommand.self])
+                      InspectCommand.self, EventsCommand.self, PurgeCommand.self, BenchCommand.self])
 }
