@@ -209,17 +209,34 @@ class Bench:
         stats = self.redis.info("commandstats")
         return {name.removeprefix("cmdstat_"): value["calls"] for name, value in stats.items()}
 
-    def wait_drained(self, worker, keys, total_queued, timeout):
-        """Wait until every key in `keys` exists; return (t_first_claim, t_done, own command counts)."""
-        own = {"llen": 0, "exists": 0}
-        pending = list(keys)
+    # Finds the first missing record from a start index, server-side: one call per poll,
+    # about one EXISTS per task in all, so polling takes little CPU from the worker.
+    FIRST_MISSING = """
+    local i, n, calls = tonumber(ARGV[2]), tonumber(ARGV[3]), 0
+    while i < n do
+      calls = calls + 1
+      if redis.call('EXISTS', ARGV[1] .. i) == 0 then break end
+      i = i + 1
+    end
+    return {i, calls}
+    """
+
+    def wait_drained(self, worker, prefix, count, total_queued, timeout):
+        """Wait until `celery-task-meta-<prefix>-<i>` exists for every i < count.
+
+        Returns (t_first_claim, t_done, the harness's own command counts)."""
+        own = {"llen": 0, "exists": 0, "eval": 0, "evalsha": 0}
+        script = self.redis.register_script(self.FIRST_MISSING)
+        script(args=["x", 0, 0])  # load it before timing
+        own["evalsha"] += 1
         t_first = None
         deadline = time.monotonic() + timeout
         last_rss = 0.0
+        done = 0
         while True:
             now = time.monotonic()
             if now > deadline:
-                raise SystemExit(f"bench: {worker.label}: {len(pending)} of {len(keys)} results missing after {timeout} s")
+                raise SystemExit(f"bench: {worker.label}: {count - done} of {count} results missing after {timeout} s")
             if now - last_rss > 0.05:
                 worker.sample_rss()
                 last_rss = now
@@ -231,20 +248,15 @@ class Bench:
                     worker.check_alive()
                     time.sleep(POLL)
                     continue
-            window = pending[:500]
-            pipe = self.redis.pipeline(transaction=False)
-            for key in window:
-                pipe.exists(key)
-            flags = pipe.execute()
-            own["exists"] += len(window)
-            done = time.monotonic()
-            pending = [key for key, flag in zip(window, flags) if not flag] + pending[500:]
-            if not pending:
+            done, calls = script(args=[f"celery-task-meta-{prefix}-", done, count])
+            finished = time.monotonic()
+            own["evalsha"] += 1
+            own["exists"] += calls
+            if done >= count:
                 worker.sample_rss()
-                return t_first, done, own
-            if len(window) == sum(1 for f in flags if not f):
-                worker.check_alive()
-                time.sleep(POLL)
+                return t_first, finished, own
+            worker.check_alive()
+            time.sleep(POLL)
 
     def verify(self, prefix, count):
         """Every record SUCCESS with result == 2*i; returns the number checked."""
@@ -274,9 +286,9 @@ class Bench:
             # A sentinel with a stored result queued behind the N tells when they are done.
             self.fill(f"s{run}", 1)
             total += 1
-            keys = [f"celery-task-meta-s{run}-0"]
+            wait_prefix, wait_count = f"s{run}", 1
         else:
-            keys = [f"celery-task-meta-{prefix}-{i}" for i in range(n)]
+            wait_prefix, wait_count = prefix, n
         self.redis.config_resetstat()
         start = self.start_celery if system == "celery" else self.start_taskq
         worker = start(flags)
@@ -295,7 +307,7 @@ class Bench:
             cpu_before = {pid: cpu_seconds([pid]) for pid in pids}
             redis_before = cpu_seconds([self.redis_pid])
             t_first = time.monotonic()
-            _, t_done, own = self.wait_drained(worker, keys, total, self.options.timeout)
+            _, t_done, own = self.wait_drained(worker, wait_prefix, wait_count, total, self.options.timeout)
             own["llen"] += startup_polls + 1
             pids = worker.pids()
             cpu_after = {pid: cpu_seconds([pid]) for pid in pids}
@@ -316,7 +328,7 @@ class Bench:
         supervisor = worker.process.pid
         delta = lambda pid: cpu_after.get(pid, 0) - cpu_before.get(pid, 0)
         ops = {name: calls - own.get(name, 0) for name, calls in stats.items()
-               if name not in ("config|resetstat", "config", "info")}
+               if name not in ("config|resetstat", "config", "info", "script|load", "script")}
         ops = {name: calls for name, calls in ops.items() if calls > 0}
         profile = {
             "seconds": seconds,
@@ -421,8 +433,7 @@ class Bench:
                 self.fill(prefix, count, task="tasks.spin", args=[seconds])
                 worker = self.start_taskq(["-c", c, "--without-events"])
                 try:
-                    keys = [f"celery-task-meta-{prefix}-{i}" for i in range(count)]
-                    t_first, t_done, _ = self.wait_drained(worker, keys, count, self.options.timeout)
+                    t_first, t_done, _ = self.wait_drained(worker, prefix, count, count, self.options.timeout)
                 finally:
                     worker.stop()
                 elapsed = t_done - t_first
