@@ -139,9 +139,6 @@ def test_swift_worker_replies_to_celery54_control_client(swift, rdb, db):
         rdb.delete(reply_queue)
 
 
-@pytest.mark.xfail(strict=True, reason="TaskQ stores REVOKED for a revoked countdown/ETA task only when the ETA comes "
-                   "(Celery 5.4 behaviour); Celery 5.7 workers store REVOKED at once on `revoke` when the state is "
-                   "PENDING/RECEIVED/RETRY/REJECTED")
 def test_revoke_stores_revoked_at_once_like_celery57(swift, celery_app, rdb, db):
     """celery-wire.md §7: "Celery 5.7 workers additionally store REVOKED immediately [...] [5.4] only
     stores it when the message is met." A client polling `state` after `revoke` sees the difference."""

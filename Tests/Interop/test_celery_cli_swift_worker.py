@@ -152,8 +152,6 @@ def test_control_shutdown_stops_swift_worker(procs, db):
     assert code == 0, f"exit code {code}\n{worker.tail()}"
 
 
-@pytest.mark.xfail(strict=True, reason="TaskQ answers `inspect scheduled` with [] while it holds a countdown/ETA task "
-                   "(kept in taskq:scheduled in Redis); Celery lists each as {eta, priority, request}")
 def test_inspect_scheduled_lists_countdown_task(swift, celery_app, db):
     waiting = celery_app.send_task("tasks.add", (7, 7), countdown=20)
     try:
@@ -169,8 +167,6 @@ def test_inspect_scheduled_lists_countdown_task(swift, celery_app, db):
         celery_cmd("control", "revoke", waiting.id, "-d", swift.nodename, "-t", REPLY_TIMEOUT, db=db)
 
 
-@pytest.mark.xfail(strict=True, reason="TaskQ answers `inspect query_task <id>` with {} for a countdown/ETA task it "
-                   "holds; Celery answers {id: ['scheduled', request info]}")
 def test_inspect_query_task_reports_scheduled_task(swift, celery_app, db):
     waiting = celery_app.send_task("tasks.add", (8, 8), countdown=20)
     try:

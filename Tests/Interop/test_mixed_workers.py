@@ -139,14 +139,15 @@ def send_sleep_batch(celery_app, n: int = N) -> dict[str, float]:
 
 
 def held_messages(rdb) -> dict[str, tuple[str, str]]:
-    """unacked entries: delivery tag -> (task id, holder: TaskQ node from taskq:claims, or 'python')."""
+    """unacked entries: delivery tag -> (task id, holder: TaskQ node name from taskq:claims, or 'python')."""
     claims = {k.decode(): v.decode() for k, v in rdb.hgetall("taskq:claims").items()}
     held = {}
     for tag, entry in rdb.hgetall("unacked").items():
         tag = tag.decode()
         envelope = interop.json.loads(entry)[0]
         task_id = (envelope if isinstance(envelope, dict) else interop.json.loads(envelope))["headers"]["id"]
-        held[tag] = (task_id, claims.get(tag, "python"))
+        # TaskQ records the holder as "<node> <run>" (older builds: "<node>").
+        held[tag] = (task_id, claims.get(tag, "python").split(" ")[0])
     return held
 
 

@@ -323,8 +323,6 @@ def test_ignore_result(swift, celery_app, rdb, events):
     assert rdb.get(f"celery-task-meta-{result.id}") is None
 
 
-@pytest.mark.xfail(strict=True, reason="TaskQ emits task-received twice for an ETA/countdown task (once on "
-                   "receipt, again when it is promoted from taskq:scheduled); Celery emits it once")
 def test_eta_task_received_event_once(swift, celery_app, events):
     result = celery_app.send_task("tasks.add", (7, 8), countdown=1)
     assert result.get(timeout=20) == 15
@@ -359,9 +357,6 @@ def test_killed_swift_worker_restored_by_other_node(procs, celery_app):
     assert states == ["SUCCESS"] * 3
 
 
-@pytest.mark.xfail(strict=True, reason="TaskQ decides a claim is orphaned by EXISTS taskq:alive:<node>; a worker "
-                   "restarted under the same -n name re-creates that key, so its predecessor's unacked messages "
-                   "(taskq:claims -> same node) are never restored by TaskQ")
 def test_killed_swift_worker_restored_after_same_name_restart(procs, celery_app):
     """The usual deployment: the crashed worker comes back with the same node name."""
     states, took = _kill_and_restart(procs, celery_app, "phoenix")
