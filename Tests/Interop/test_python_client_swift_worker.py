@@ -299,7 +299,6 @@ def test_chord_with_xsum_callback(swift, celery_app):
     assert result.get(timeout=15) == 12
 
 
-@pytest.mark.xfail(strict=True, reason="TaskQ worker ignores embed.errbacks (link_error): the errback is never sent")
 def test_link_error_errback(swift, celery_app):
     """link_error: on failure the errback signature is published and runs.
 

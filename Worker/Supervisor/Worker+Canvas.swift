@@ -11,11 +11,15 @@ extension Worker {
             followUps.append((next, chain))
         }
         for followUp in followUps {
-            guard let message = message(for: followUp.signature, after: job, result: result, chain: followUp.chain) else {
-                logger.error("Task \(job.label): cannot send the callback \(followUp.signature.jsonText): it is not a task signature")
-                continue
-            }
-            writes.broker.enqueue([.command(RedisCommand("LPUSH", message.targetList(fallbackQueue: job.claimed.queue), message.envelope()))])
+            send(followUp.signature, after: job, prepending: result, chain: followUp.chain, kind: "callback")
+        }
+    }
+
+    /// Sends the `link_error` errbacks of a failed task with its id prepended to their arguments
+    /// (the supervisor runs no task code, so errbacks are always sent as tasks).
+    func sendErrbacks(after job: Job) {
+        for errback in job.message.embed["errbacks"]?.arrayValue ?? [] {
+            send(errback, after: job, prepending: .string(job.message.id), chain: nil, kind: "errback")
         }
     }
 
@@ -28,11 +32,20 @@ extension Worker {
         }
     }
 
-    private func message(for signature: JSONValue, after job: Job, result: JSONValue, chain: [JSONValue]?) -> TaskMessage? {
+    /// Publishes a follow-up signature, its arguments led by `value` unless it is immutable.
+    private func send(_ signature: JSONValue, after job: Job, prepending value: JSONValue, chain: [JSONValue]?, kind: String) {
+        guard let message = message(for: signature, after: job, prepending: value, chain: chain) else {
+            logger.error("Task \(job.label): cannot send the \(kind) \(signature.jsonText): it is not a task signature")
+            return
+        }
+        writes.broker.enqueue([.command(RedisCommand("LPUSH", message.targetList(fallbackQueue: job.claimed.queue), message.envelope()))])
+    }
+
+    private func message(for signature: JSONValue, after job: Job, prepending value: JSONValue, chain: [JSONValue]?) -> TaskMessage? {
         guard let name = signature["task"]?.stringValue else { return nil }
         let options = signature["options"]?.objectValue ?? [:]
         var args = signature["args"]?.arrayValue ?? []
-        if signature["immutable"]?.boolValue != true { args.insert(result, at: 0) }
+        if signature["immutable"]?.boolValue != true { args.insert(value, at: 0) }
         var embed = TaskMessage.emptyEmbed
         if let chain { embed["chain"] = .array(chain) }
         return TaskMessage.make(

@@ -49,6 +49,7 @@ extension Worker {
                                   dateDone: Date(), extra: parentExtras(job.message))
         writes.store(record, ackTag: ackTag)
         failChain(after: job, exception: exception, traceback: traceback)
+        if state == .failure { sendErrbacks(after: job) }
     }
 
     /// A job whose child died under it: requeue once (acks-late + reject-on-worker-lost) or fail.
