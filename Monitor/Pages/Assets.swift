@@ -19,6 +19,7 @@ enum Assets {
     th { background: #f0f1f4; font-weight: 600; font-size: 12px; color: #3b3f48; }
     td code, td.args, td.kwargs, td.result, td.uuid { font-family: ui-monospace, SFMono-Regular, monospace; font-size: 12px; word-break: break-all; }
     table.details th { width: 12rem; }
+    td.time, td.runtime, td.heartbeat { white-space: nowrap; }
     tr.flash { animation: flash 1.2s ease-out; }
     @keyframes flash { from { background: #fff6c9; } to { background: transparent; } }
     .state { display: inline-block; padding: 0 .45rem; border-radius: 3px; font-size: 11px; font-weight: 600; color: #fff; background: #6b7280; }
@@ -64,7 +65,7 @@ enum Assets {
           row.appendChild(text('td', ev.name, 'name'));
           var st = document.createElement('td'); st.className = 'state-cell'; row.appendChild(st);
           row.appendChild(text('td', ev.args, 'args')); row.appendChild(text('td', ev.kwargs, 'kwargs'));
-          row.appendChild(text('td', '', 'result')); row.appendChild(text('td', utc(ev.timestamp)));
+          row.appendChild(text('td', '', 'result')); row.appendChild(text('td', utc(ev.timestamp), 'time'));
           row.appendChild(text('td', '', 'runtime')); row.appendChild(text('td', ev.hostname));
           table.tBodies[0].insertBefore(row, table.tBodies[0].firstChild);
           while (table.tBodies[0].rows.length > 200) table.tBodies[0].deleteRow(-1);

@@ -42,7 +42,7 @@ enum TasksPage {
         <tr data-uuid="\(id)"><td class="uuid"><a href="/task/\(HTML.urlComponent(task.id))">\(id)</a></td>
         <td class="name">\(HTML.escape(task.name))</td><td class="state-cell">\(HTML.badge(task.state))</td>
         <td class="args">\(HTML.escape(task.fields["args"] ?? ""))</td><td class="kwargs">\(HTML.escape(task.fields["kwargs"] ?? ""))</td>
-        <td class="result">\(HTML.escape(outcome))</td><td>\(HTML.time(task.received))</td><td class="runtime">\(runtime)</td>
+        <td class="result">\(HTML.escape(outcome))</td><td class="time">\(HTML.time(task.received))</td><td class="runtime">\(runtime)</td>
         <td>\(HTML.escape(task.worker))</td></tr>
         """
     }

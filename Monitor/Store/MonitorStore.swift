@@ -117,16 +117,36 @@ final class MonitorStore: Sendable {
         return TaskListing(tasks: try await records(ids), total: replies[countIndex].integer ?? 0)
     }
 
+    /// Fields a scan reads per task: what search looks in, what the filters and sorts compare.
+    private static let scanFields = ["uuid", "name", "state", "worker", "received", "started", "args", "kwargs", "result", "exception"]
+
     private func scannedTasks(_ query: TaskQuery) async throws -> TaskListing {
         let low = query.receivedStart.map { String($0) } ?? "-inf"
         let high = query.receivedEnd.map { String($0) } ?? "+inf"
         let ids = try await broker.command(RedisCommand("ZREVRANGEBYSCORE", HistoryKeys.all, high, low, "LIMIT", 0, Self.scanLimit))
             .array?.compactMap(\.string) ?? []
-        var matching = try await records(ids).filter { record in
-            (query.state.map { record.state == $0 } ?? true)
-                && (query.taskName.map { record.name == $0 } ?? true)
-                && (query.workerName.map { record.worker == $0 } ?? true)
-                && (query.search.map { $0.isEmpty || record.matches(search: $0) } ?? true)
+        // In chunks, only the fields compared; matches keep just what sorting needs.
+        let sortKeys = ["uuid", "name", "state", "received", "started"]
+        var matching: [TaskRecord] = []
+        var start = 0
+        while start < ids.count {
+            let chunk = ids[start..<min(start + 1_000, ids.count)]
+            start += chunk.count
+            let replies = try await broker.pipeline(chunk.map {
+                RedisCommand("HMGET", arguments: [HistoryKeys.task($0)] + Self.scanFields.map { $0 as any RedisArgument })
+            })
+            for reply in replies {
+                let values = reply.array ?? []
+                guard values.first?.string != nil else { continue }
+                var fields: [String: String] = [:]
+                for (key, value) in zip(Self.scanFields, values) { if let text = value.string { fields[key] = text } }
+                let record = TaskRecord(fields: fields)
+                guard (query.state.map { record.state == $0 } ?? true)
+                    && (query.taskName.map { record.name == $0 } ?? true)
+                    && (query.workerName.map { record.worker == $0 } ?? true)
+                    && (query.search.map { $0.isEmpty || record.matches(search: $0) } ?? true) else { continue }
+                matching.append(TaskRecord(fields: fields.filter { sortKeys.contains($0.key) }))
+            }
         }
         if let sort = query.sortBy {
             let descending = sort.hasPrefix("-")
@@ -142,8 +162,8 @@ final class MonitorStore: Sendable {
                 return descending ? !ordered : ordered
             }
         }
-        let page = matching.dropFirst(query.offset).prefix(max(query.limit, 0))
-        return TaskListing(tasks: Array(page), total: matching.count, scanLimit: Self.scanLimit)
+        let page = matching.dropFirst(query.offset).prefix(max(query.limit, 0)).map(\.id)
+        return TaskListing(tasks: try await records(Array(page)), total: matching.count, scanLimit: Self.scanLimit)
     }
 
     /// The records of these ids (missing ones skipped), in order.
