@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import time
 import uuid
 from datetime import datetime, timedelta, timezone
@@ -290,13 +291,32 @@ def test_group_results(swift, celery_app):
     assert result.get(timeout=20) == [0, 2, 4, 6, 8]
 
 
-@pytest.mark.xfail(strict=True, reason="TaskQ worker does not implement the Redis backend's chord join "
-                   "(embed.chord / celery-taskset-meta-<gid>.j ZADD + callback dispatch): the callback never runs")
-def test_chord_with_xsum_callback(swift, celery_app):
+def test_chord_with_xsum_callback(swift, celery_app, rdb):
     from celery import chord
     add = celery_app.swift.add
     result = chord([add.s(1, 1), add.s(2, 2), add.s(3, 3)], celery_app.swift.xsum)()
     assert result.get(timeout=15) == 12
+    group_id = result.parent.id
+    # The join cleans up after itself, as Celery's does.
+    assert not rdb.exists(f"celery-taskset-meta-{group_id}.j")
+    assert rdb.get(f"celery-taskset-meta-{group_id}.c") == b"done"
+
+
+def test_chord_with_failing_header_fails_callback(swift, celery_app, rdb):
+    """Celery's client raises the header's own error (it follows the parents first); the
+    callback itself is stored FAILURE with ChordError, as a Celery worker stores it."""
+    from celery import chord
+    swift_tasks = celery_app.swift
+    result = chord([swift_tasks.add.s(1, 1), swift_tasks.fail.clone(("header broke",))], swift_tasks.xsum)()
+    with pytest.raises(Exception, match="header broke"):
+        result.get(timeout=15)
+    deadline = time.monotonic() + 15
+    while rdb.get(f"celery-task-meta-{result.id}") is None and time.monotonic() < deadline:
+        time.sleep(0.05)
+    record = json.loads(rdb.get(f"celery-task-meta-{result.id}"))
+    assert record["status"] == "FAILURE"
+    assert record["result"]["exc_type"] == "ChordError"
+    assert "header broke" in record["result"]["exc_message"][0]
 
 
 def test_link_error_errback(swift, celery_app):

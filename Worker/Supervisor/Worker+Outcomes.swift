@@ -19,6 +19,7 @@ extension Worker {
                                           extra: parentExtras(job.message)), ackTag: ackTag)
             }
             continueChain(after: job, result: value)
+            joinChord(after: job, state: .success, result: value)
         case "retry":
             let exception = frame["exception"].flatMap(ExceptionInfo.init(json:))
                 ?? ExceptionInfo(type: "Retry", message: "retry", module: "celery.exceptions")
@@ -50,6 +51,7 @@ extension Worker {
         writes.store(record, ackTag: ackTag)
         failChain(after: job, exception: exception, traceback: traceback)
         if state == .failure { sendErrbacks(after: job) }
+        joinChord(after: job, state: state, result: exception.json)
     }
 
     /// A job whose child died under it: requeue once (acks-late + reject-on-worker-lost) or fail.

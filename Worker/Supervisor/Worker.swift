@@ -20,6 +20,8 @@ public final class Worker: Service, @unchecked Sendable {
     private var claimer: MessageClaimer?
     var control: ControlChannel?
     let rateClient: RedisClient
+    /// Answers the chord joins on the result backend.
+    let backendClient: RedisClient
     let events: EventDispatcher
 
     // Event-loop state: touched only inside `run()`.
@@ -64,6 +66,7 @@ public final class Worker: Service, @unchecked Sendable {
         let backend = shared ? broker : RedisWriter(url: configuration.backendURL, name: "taskq.writer.backend", logger: logger)
         writes = WorkerWrites(broker: broker, backend: backend, shared: shared, resultExpiry: configuration.resultExpiry)
         rateClient = RedisClient(url: configuration.brokerURL, name: "taskq.ratelimit")
+        backendClient = RedisClient(url: configuration.backendURL, name: "taskq.backend")
         events = EventDispatcher(node: configuration.nodeName, database: configuration.brokerURL.database, writer: broker)
         events.maxTasks = configuration.historyMaxTasks
         events.maxAge = configuration.historyMaxAge
@@ -193,6 +196,8 @@ public final class Worker: Service, @unchecked Sendable {
             dispatchPending()
         case .revokedSync(let entries):
             revokedIDs.merge(entries)
+        case .chordComplete(let callback, let entries, let link):
+            completeChord(callback: callback, entries: entries, link: link)
         case .writesFlushed:
             transition(to: .stopped)
         case .shutdown(let cold):

@@ -5,21 +5,21 @@ extension Worker {
     /// Sends the next step of a chain (`embed.chain`, stored in reverse) and any
     /// `link` callbacks, with the result prepended to their arguments.
     func continueChain(after job: Job, result: JSONValue) {
-        var followUps: [(signature: JSONValue, chain: [JSONValue]?)] =
-            (job.message.embed["callbacks"]?.arrayValue ?? []).map { ($0, nil) }
-        if var chain = job.message.embed["chain"]?.arrayValue, let next = chain.popLast() {
-            followUps.append((next, chain))
+        let link = followUpLink(after: job)
+        for callback in job.message.embed["callbacks"]?.arrayValue ?? [] {
+            send(callback, link: link, prepending: result, chain: nil, kind: "callback")
         }
-        for followUp in followUps {
-            send(followUp.signature, after: job, prepending: result, chain: followUp.chain, kind: "callback")
+        if var chain = job.message.embed["chain"]?.arrayValue, let next = chain.popLast() {
+            send(next, link: link, prepending: result, chain: chain, kind: "chain step")
         }
     }
 
     /// Sends the `link_error` errbacks of a failed task with its id prepended to their arguments
     /// (the supervisor runs no task code, so errbacks are always sent as tasks).
     func sendErrbacks(after job: Job) {
+        let link = followUpLink(after: job)
         for errback in job.message.embed["errbacks"]?.arrayValue ?? [] {
-            send(errback, after: job, prepending: .string(job.message.id), chain: nil, kind: "errback")
+            send(errback, link: link, prepending: .string(job.message.id), chain: nil, kind: "errback")
         }
     }
 
@@ -32,28 +32,28 @@ extension Worker {
         }
     }
 
-    /// Publishes a follow-up signature, its arguments led by `value` unless it is immutable.
-    private func send(_ signature: JSONValue, after job: Job, prepending value: JSONValue, chain: [JSONValue]?, kind: String) {
-        guard let message = message(for: signature, after: job, prepending: value, chain: chain) else {
-            logger.error("Task \(job.label): cannot send the \(kind) \(signature.jsonText): it is not a task signature")
-            return
-        }
-        writes.broker.enqueue([.command(RedisCommand("LPUSH", message.targetList(fallbackQueue: job.claimed.queue), message.envelope()))])
+    func followUpLink(after job: Job) -> FollowUpLink {
+        FollowUpLink(parentID: job.message.id, rootID: job.message.rootID ?? job.message.id, queue: job.claimed.queue)
     }
 
-    private func message(for signature: JSONValue, after job: Job, prepending value: JSONValue, chain: [JSONValue]?) -> TaskMessage? {
-        guard let name = signature["task"]?.stringValue else { return nil }
+    /// Publishes a follow-up signature, its arguments led by `value` unless it is immutable.
+    func send(_ signature: JSONValue, link: FollowUpLink, prepending value: JSONValue, chain: [JSONValue]?, kind: String) {
+        guard let name = signature["task"]?.stringValue else {
+            logger.error("Task \(link.parentID): cannot send the \(kind) \(signature.jsonText): it is not a task signature")
+            return
+        }
         let options = signature["options"]?.objectValue ?? [:]
         var args = signature["args"]?.arrayValue ?? []
         if signature["immutable"]?.boolValue != true { args.insert(value, at: 0) }
         var embed = TaskMessage.emptyEmbed
         if let chain { embed["chain"] = .array(chain) }
-        return TaskMessage.make(
+        let message = TaskMessage.make(
             name: name, id: options["task_id"]?.stringValue ?? UUID().uuidString.lowercased(),
             args: args, kwargs: signature["kwargs"]?.objectValue ?? [:],
-            queue: options["queue"]?.stringValue ?? job.claimed.queue,
+            queue: options["queue"]?.stringValue ?? link.queue,
             priority: options["priority"]?.intValue ?? 0,
-            rootID: job.message.rootID ?? job.message.id, parentID: job.message.id,
+            rootID: link.rootID, parentID: link.parentID,
             groupID: options["group_id"]?.stringValue, origin: configuration.nodeName, embed: embed)
+        writes.broker.enqueue([.command(RedisCommand("LPUSH", message.targetList(fallbackQueue: link.queue), message.envelope()))])
     }
 }
