@@ -117,7 +117,7 @@ def measure(arguments) -> None:
         "/api/tasks?state=FAILURE&taskname=tasks.fail&limit=100",
         "/workers",
         # Not a target: a search reads the newest 20,000 task hashes (X-TaskQ-Scan-Limit).
-        "/api/tasks?search=boom+4245&limit=100",
+        "/api/tasks?search=boom+99995&limit=100",
     ]
     rows = []
     mem = {}
