@@ -6,15 +6,25 @@ import Glibc
 
 /// Publishes Celery events (§5 of the wire notes) on `/{db}.celeryev/...`.
 ///
-/// Task events are buffered and sent as one `task.multi` array per turn of the
-/// worker's loop; worker events go out at once. Owned by the event loop.
+/// Task events are buffered and sent as one `task.multi` array at most every
+/// `flushInterval` (or once `flushCount` are waiting); worker events go out at once.
+/// The history records of one task within a batch are merged into one, so a task
+/// that is received, started and finished between two flushes costs one record.
+/// Owned by the event loop.
 final class EventDispatcher {
     private let node: String
     private let database: Int
     private let writer: RedisWriter
     private var clock = 0
     private var buffer: [JSONValue] = []
-    private var history: [JSONValue] = []
+    /// Pending history records by task id, in the order first seen.
+    private var historyOrder: [String] = []
+    private var history: [String: HistoryRecord] = [:]
+    private var lastFlush = Date.distantPast
+    /// The longest a task event waits before it is published.
+    static let flushInterval = 0.1
+    /// Events waiting that trigger a flush at once.
+    static let flushCount = 1000
     /// Tasks kept in the history (oldest dropped first).
     var maxTasks = 100_000
     /// Seconds a task stays in the history.
@@ -38,31 +48,40 @@ final class EventDispatcher {
         body["uuid"] = .string(uuid)
         let event = stamp(type, body)
         buffer.append(event)
-        var entry: [String: JSONValue] = [
-            "uuid": .string(uuid),
-            "ts": event["timestamp"] ?? .double(Date().timeIntervalSince1970),
-            "fields": .object(record.mapValues(JSONValue.string)),
-        ]
-        if let state { entry["state"] = .string(state) }
-        history.append(.object(entry))
+        let time = event["timestamp"]?.doubleValue ?? Date().timeIntervalSince1970
+        if var pending = history[uuid] {
+            pending.merge(record, state: state, at: time)
+            history[uuid] = pending
+        } else {
+            history[uuid] = HistoryRecord(first: time, last: time, state: state, fields: record)
+            historyOrder.append(uuid)
+        }
     }
 
-    /// Publishes a worker event (`worker-online`, `worker-heartbeat`, `worker-offline`) at once.
+    /// Publishes a worker event (`worker-online`, `worker-heartbeat`, `worker-offline`) at once,
+    /// after the task events waiting before it.
     func worker(_ type: String, _ fields: [String: JSONValue]) {
+        flush(force: true)
         publish(stamp(type, fields), routingKey: type.replacingOccurrences(of: "-", with: "."))
     }
 
-    /// Sends the buffered task events as one `task.multi` message.
-    func flush() {
+    /// Sends the buffered task events as one `task.multi` message and their history in one
+    /// script call, when `flushInterval` has passed since the last flush, enough are waiting,
+    /// or `force` (at shutdown).
+    func flush(force: Bool = false) {
         guard !buffer.isEmpty else { return }
+        let now = Date()
+        guard force || buffer.count >= Self.flushCount || now.timeIntervalSince(lastFlush) >= Self.flushInterval else { return }
+        lastFlush = now
         let events = buffer
         buffer.removeAll(keepingCapacity: true)
         publish(.array(events), routingKey: "task.multi")
-        let records = JSONValue.array(history).serialized()
+        let records = JSONValue.array(historyOrder.compactMap { history[$0]?.json(uuid: $0) }).serialized()
         history.removeAll(keepingCapacity: true)
-        let now = String(format: "%.6f", Date().timeIntervalSince1970)
+        historyOrder.removeAll(keepingCapacity: true)
+        let stamp = String(format: "%.6f", now.timeIntervalSince1970)
         writer.enqueue([.script(TaskHistory.record, keys: [],
-                                arguments: [records, Array(String(maxTasks).utf8), Array(String(maxAge).utf8), Array(now.utf8)])])
+                                arguments: [records, Array(String(maxTasks).utf8), Array(String(maxAge).utf8), Array(stamp.utf8)])])
     }
 
     /// Records this worker's status for the monitor (`taskq:workers`).

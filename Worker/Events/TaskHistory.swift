@@ -6,7 +6,9 @@ enum TaskHistory {
     /// Applies a batch of task records: fields into `taskq:task:<id>`, state and name/worker
     /// indexes, then trims to the newest `maxTasks` and drops tasks older than `maxAge`.
     ///
-    /// ARGV: JSON array of `{"uuid", "state"?, "ts", "fields": {name: string}}`, maxTasks, maxAge, now.
+    /// ARGV: JSON array of `{"uuid", "state"?, "first", "ts", "fields": {name: string}}` (see
+    /// `HistoryRecord`), maxTasks, maxAge, now. Age is enforced here, by score, not by key expiry,
+    /// so a task's hash and its index entries always go together.
     static let record = RedisScript("""
     local records = cjson.decode(ARGV[1])
     local maxTasks = tonumber(ARGV[2])
@@ -31,7 +33,7 @@ enum TaskHistory {
       end
       if #flat > 0 then redis.call('HSET', key, unpack(flat)) end
       if not old[1] and not old[2] then
-        redis.call('ZADD', 'taskq:tasks', r.ts, r.uuid)
+        redis.call('ZADD', 'taskq:tasks', r.first or r.ts, r.uuid)
         redis.call('HSET', key, 'uuid', r.uuid)
       end
       if r.state and r.state ~= old[1] then
@@ -47,7 +49,6 @@ enum TaskHistory {
         if old[3] then redis.call('ZREM', 'taskq:tasks:worker:' .. old[3], r.uuid) end
         redis.call('ZADD', 'taskq:tasks:worker:' .. r.fields.worker, r.ts, r.uuid)
       end
-      redis.call('EXPIRE', key, maxAge)
     end
     local excess = redis.call('ZCARD', 'taskq:tasks') - maxTasks
     if excess > 0 then
