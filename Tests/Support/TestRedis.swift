@@ -16,11 +16,16 @@ package enum TestRedis {
         }
     }
 
-    /// A fresh, empty database of its own for one test (databases 1...15 in turn).
+    /// The databases tests take in turn (scripts/start-redis starts Redis with 64; the
+    /// interop suite, run afterwards, uses 1...15 too).
+    private static let databases = 63
+
+    /// A fresh, empty database of its own for one test (databases 1...63 in turn, so tests
+    /// running in parallel never share one).
     package static func freshDatabase() throws -> RedisURL {
         let number: Int = lock.withLock {
             let number = nextDatabase
-            nextDatabase = nextDatabase % 15 + 1
+            nextDatabase = nextDatabase % databases + 1
             return number
         }
         let url = try baseURL.withDatabase(number)

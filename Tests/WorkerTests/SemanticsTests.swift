@@ -64,8 +64,10 @@ struct SemanticsTests {
         let tasks = ExampleTasks(url: url)
         var sent: [(id: String, eta: Date)] = []
         for index in 0..<100 {
-            let result = try await tasks.add.applyAsync(index, 1, options: SendOptions(countdown: .seconds(2)))
-            sent.append((result.id, Date().addingTimeInterval(2)))
+            // The ETA is fixed before sending: a send that stalls must not move the bound.
+            let eta = Date().addingTimeInterval(2)
+            let result = try await tasks.add.applyAsync(index, 1, options: SendOptions(eta: eta))
+            sent.append((result.id, eta))
         }
         _ = try TestRedis.waitUntil(timeout: 10) {
             (try TestRedis.command(url, RedisCommand("ZCARD", CeleryKeys.scheduled)).integer ?? 0) >= 50
