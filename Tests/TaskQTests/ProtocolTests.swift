@@ -108,3 +108,21 @@ struct ProtocolTests {
         #expect(seen == [["type": "run", "job": 1], ["type": "done", "job": 1]])
     }
 }
+
+@Suite("Task ids")
+struct TaskIDTests {
+    @Test("ids are lowercase UUID version 4 strings and do not repeat")
+    func shape() throws {
+        var seen = Set<String>()
+        for _ in 0..<10_000 {
+            let id = TaskID.make()
+            let parsed = try #require(UUID(uuidString: id))
+            #expect(parsed.uuidString.lowercased() == id)
+            let characters = Array(id)
+            #expect(characters[14] == "4")
+            #expect("89ab".contains(characters[19]))
+            seen.insert(id)
+        }
+        #expect(seen.count == 10_000)
+    }
+}

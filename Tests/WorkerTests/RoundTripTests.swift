@@ -161,6 +161,34 @@ struct RoundTripTests {
         #expect(try await tasks.add.delay(20, 22).get(timeout: .seconds(20)) == 42)
     }
 
+    @Test("short tasks waiting in a child behind one that traps are run again, not failed")
+    func queuedBehindTrap() async throws {
+        let url = try TestRedis.freshDatabase()
+        let worker = try WorkerProcess(url: url, arguments: ["-c", "1"])
+        defer { worker.stop() }
+        let app = App("tests", broker: url.rawForTests)
+        // Teach the worker that tasks.add is short, so it may queue adds in the child.
+        let warmUp = try await app.sendBatch((0..<50).map { BatchCall(name: "tasks.add", args: [.int($0), 1]) })
+        for id in warmUp { _ = try await app.waitForRecord(id, timeout: .seconds(30)) }
+        var adds: [String] = []
+        var crashes: [String] = []
+        for round in 0..<5 {
+            let ids = try await app.sendBatch([BatchCall(name: "tasks.crash")]
+                + (0..<10).map { BatchCall(name: "tasks.add", args: [.int(round), .int($0)]) })
+            crashes.append(ids[0])
+            adds.append(contentsOf: ids.dropFirst())
+        }
+        for id in crashes {
+            #expect(try await app.waitForRecord(id, timeout: .seconds(30)).exception?.type == "WorkerLostError")
+        }
+        for id in adds {
+            #expect(try await app.waitForRecord(id, timeout: .seconds(30)).status == .success, "task \(id) was lost with the crash")
+        }
+        #expect(worker.log.components(separatedBy: "raised unexpected: WorkerLostError").count - 1 == crashes.count,
+                "only the tasks that trapped fail")
+        #expect(worker.log.contains("Taking back"), "adds should have waited in the child behind a crash")
+    }
+
     @Test("taskq call --wait prints the result")
     func cliCall() async throws {
         let url = try TestRedis.freshDatabase()

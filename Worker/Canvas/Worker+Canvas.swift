@@ -48,7 +48,7 @@ extension Worker {
         var embed = TaskMessage.emptyEmbed
         if let chain { embed["chain"] = .array(chain) }
         let message = TaskMessage.make(
-            name: name, id: options["task_id"]?.stringValue ?? UUID().uuidString.lowercased(),
+            name: name, id: options["task_id"]?.stringValue ?? TaskID.make(),
             args: args, kwargs: signature["kwargs"]?.objectValue ?? [:],
             queue: options["queue"]?.stringValue ?? link.queue,
             priority: options["priority"]?.intValue ?? 0,

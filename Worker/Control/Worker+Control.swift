@@ -42,9 +42,10 @@ extension Worker {
             return .array(tasks.values.sorted { $0.name < $1.name }.map { .string($0.listing) })
         case "active":
             let safe = arguments["safe"]?.boolValue == true
-            return .array(jobs.values.sorted { $0.number < $1.number }.map { requestInfo($0, safe: safe) })
+            return .array(jobs.values.filter { $0.startedAt != nil }.sorted { $0.number < $1.number }.map { requestInfo($0, safe: safe) })
         case "reserved":
-            return .array(pending.map { requestInfo($0, safe: false) })
+            let waitingInChildren = jobs.values.filter { $0.startedAt == nil }.sorted { $0.number < $1.number }
+            return .array((waitingInChildren + pending).map { requestInfo($0, safe: false) })
         case "scheduled":
             let now = Date()
             return .array(heldForETA.values.filter { ($0.message.eta ?? now) > now }
@@ -64,7 +65,9 @@ extension Worker {
         case "query_task":
             let ids = arguments["ids"]?.arrayValue?.compactMap(\.stringValue) ?? []
             var found: [String: JSONValue] = [:]
-            for job in jobs.values where ids.contains(job.message.id) { found[job.message.id] = ["active", requestInfo(job, safe: false)] }
+            for job in jobs.values where ids.contains(job.message.id) {
+                found[job.message.id] = [job.startedAt == nil ? "reserved" : "active", requestInfo(job, safe: false)]
+            }
             for job in pending where ids.contains(job.message.id) { found[job.message.id] = ["reserved", requestInfo(job, safe: false)] }
             let now = Date()
             for id in ids where found[id] == nil {
@@ -127,6 +130,12 @@ extension Worker {
             let signal = Self.signalNumber(signalName) ?? SIGTERM
             for job in jobs.values where ids.contains(job.message.id) && job.killedFor == nil {
                 guard let number = job.child, let slot = children[number] else { continue }
+                if job.startedAt == nil {
+                    // Still waiting in the child's queue: killing now would take the running task with it.
+                    job.terminateWhenStarted = signal
+                    terminated.append(job.message.id)
+                    continue
+                }
                 logger.warning("Terminating \(job.label) (\(signalName ?? "SIGTERM"))")
                 job.killedFor = (.revoked, .revoked("terminated"))
                 slot.state = .retiring

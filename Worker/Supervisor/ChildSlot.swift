@@ -14,7 +14,8 @@ final class ChildSlot {
 
     let process: ChildProcess
     var state: State = .starting
-    var jobs: Set<Int> = []
+    /// The jobs sent to it, in order: the first runs, the others wait their turn in the child.
+    var jobs: [Int] = []
     var tasksRun = 0
     /// Whether a new child takes this one's place when it exits (false when the pool shrinks).
     var replaceOnExit = true

@@ -31,6 +31,8 @@ final class Job {
     var waitingForGlobalToken = false
     /// The shared rate limiter booked a slot for it.
     var hasGlobalToken = false
+    /// A terminate (with this signal) that came while the job waited in its child's queue.
+    var terminateWhenStarted: Int32?
     /// Why the worker killed its child on purpose (time limit, terminate), if it did.
     var killedFor: (state: TaskState, exception: ExceptionInfo)?
 

@@ -42,6 +42,8 @@ public final class Worker: Service, @unchecked Sendable {
     var revokedIDs = RevokedSet()
     var counts = (succeeded: 0, failed: 0, retried: 0)
     var buckets: [String: TokenBucket] = [:]
+    /// Moving average of each task's run time, in seconds (decides which may queue in a child).
+    private var averageRuntime: [String: Double] = [:]
     /// Per task name under a shared rate limit: asking Redis again is pointless before this time
     /// (the last answer said to wait), so one worker sends about one request per interval.
     private var sharedLimitQuietUntil: [String: Double] = [:]
@@ -255,12 +257,15 @@ public final class Worker: Service, @unchecked Sendable {
             dispatchPending()
         case "done":
             guard let jobNumber = frame["job"]?.intValue, let job = jobs[jobNumber] else { return }
-            slot.jobs.remove(jobNumber)
+            slot.jobs.removeAll { $0 == jobNumber }
             slot.tasksRun += 1
             jobs[jobNumber] = nil
             processed += 1
             totals[job.message.name, default: 0] += 1
+            if let started = job.startedAt { recordRuntime(of: job.message.name, Date().timeIntervalSince(started)) }
             finish(job, frame: frame)
+            // The child goes on with the next job it holds, at once.
+            if let next = slot.jobs.first.flatMap({ jobs[$0] }), next.startedAt == nil { begin(next, on: slot) }
             recycleIfNeeded(slot, number: number)
             dispatchPending()
         default:
@@ -290,12 +295,18 @@ public final class Worker: Service, @unchecked Sendable {
     private func childExited(_ number: Int, status: Int32, signaled: Bool) {
         guard let slot = children.removeValue(forKey: number) else { return }
         let how = signaled ? "signal \(status) (\(signalName(status)))" : "exitcode \(status)"
-        for jobNumber in slot.jobs.sorted() {
+        var neverStarted: [Job] = []
+        for jobNumber in slot.jobs {
             guard let job = jobs.removeValue(forKey: jobNumber) else { continue }
+            if job.startedAt == nil {
+                neverStarted.append(job)
+                continue
+            }
             processed += 1
             totals[job.message.name, default: 0] += 1
             childLost(job, how: how, pid: slot.process.pid)
         }
+        takeBack(neverStarted)
         if slot.state != .retiring && state.replacesChildren {
             logger.error("Process \(slot.process.pid) (child \(number)) exited with \(how)")
         }
@@ -419,8 +430,8 @@ public final class Worker: Service, @unchecked Sendable {
         let now = Date().timeIntervalSince1970
         var index = 0
         while index < pending.count {
-            guard let (number, slot) = freeChild() else { return }
             let job = pending[index]
+            guard let (number, slot) = freeChild(for: job) else { return }
             if let until = job.throttledUntil {
                 if until > now {
                     index += 1
@@ -531,10 +542,44 @@ public final class Worker: Service, @unchecked Sendable {
         }
     }
 
-    private func freeChild() -> (Int, ChildSlot)? {
-        children.filter { $0.value.state == .ready && $0.value.jobs.isEmpty }.min { $0.key < $1.key }.map { ($0.key, $0.value) }
+    /// A child for `job`: an idle one first; when none is idle and the task is known to be
+    /// short, the least busy child holding fewer than `childWindow` jobs, so that it has its
+    /// next task at hand instead of waiting a round trip for it.
+    private func freeChild(for job: Job) -> (Int, ChildSlot)? {
+        let ready = children.filter { $0.value.state == .ready }
+        if let idle = ready.filter({ $0.value.jobs.isEmpty }).min(by: { $0.key < $1.key }) { return (idle.key, idle.value) }
+        guard let average = averageRuntime[job.message.name], average < Self.shortTaskRuntime,
+              job.message.timeLimits.hard == nil, job.info.timeLimit == nil, configuration.timeLimit == nil else { return nil }
+        return ready.filter { $0.value.jobs.count < Self.childWindow }
+            .min { ($0.value.jobs.count, $0.key) < ($1.value.jobs.count, $1.key) }
+            .map { ($0.key, $0.value) }
     }
 
+    /// Jobs a child holds at most: one running, the others queued behind it (short tasks only).
+    static let childWindow = 4
+    /// Tasks whose average run is shorter than this (seconds) may wait in a child's queue:
+    /// the most one waits is `childWindow - 1` such runs.
+    static let shortTaskRuntime = 0.005
+
+    /// Keeps a moving average of each task's run time.
+    private func recordRuntime(of name: String, _ seconds: Double) {
+        averageRuntime[name] = averageRuntime[name].map { $0 * 0.8 + seconds * 0.2 } ?? seconds
+    }
+
+    /// Jobs sent to a child that died before they started: they go back to the front of
+    /// the pending list (or to Redis when shutting down), with no delivery counted.
+    private func takeBack(_ unstarted: [Job]) {
+        guard !unstarted.isEmpty else { return }
+        logger.info("Taking back \(unstarted.count) task(s) that waited in the child and never started: \(unstarted.map(\.label).joined(separator: ", "))")
+        for job in unstarted { job.child = nil }
+        if state.acceptsWork {
+            pending.insert(contentsOf: unstarted, at: 0)
+        } else {
+            writes.restore(unstarted.map { ($0.claimed.deliveryTag, $0.homeList) })
+        }
+    }
+
+    /// Sends a job to a child; it starts at once when the child holds nothing else.
     private func start(_ job: Job, on slot: ChildSlot, number: Int) {
         if let expires = job.message.expires, expires < Date() {
             revokeExpired(job)
@@ -545,10 +590,8 @@ public final class Worker: Service, @unchecked Sendable {
         job.hardLimit = limits.hard ?? override?.hard ?? job.info.timeLimit ?? configuration.timeLimit
         let soft = limits.soft ?? override?.soft ?? job.info.softTimeLimit ?? configuration.softTimeLimit
         job.child = number
-        job.startedAt = Date()
-        job.hardDeadline = job.hardLimit.map { Date().addingTimeInterval($0) }
         jobs[job.number] = job
-        slot.jobs.insert(job.number)
+        slot.jobs.append(job.number)
         let frame: JSONValue = .object([
             "type": "run",
             "job": .int(job.number),
@@ -561,13 +604,27 @@ public final class Worker: Service, @unchecked Sendable {
             "parent_id": job.message.parentID.map(JSONValue.string) ?? .null,
             "soft_time_limit": soft.map(JSONValue.double) ?? .null,
         ])
+        if slot.jobs.count == 1 { begin(job, on: slot) }
+        if !slot.process.send(frame) {
+            logger.warning("child \(number) did not take \(job.label); it is exiting")
+        }
+    }
+
+    /// A job's run begins on its child: start time, hard deadline, `task-started`, and the ack
+    /// of an early-acking task. A terminate that came while it waited in the child acts now.
+    private func begin(_ job: Job, on slot: ChildSlot) {
+        job.startedAt = Date()
+        job.hardDeadline = job.hardLimit.map { Date().addingTimeInterval($0) }
         taskEvent("task-started", job)
         if !job.acksLate {
             writes.ack(job.claimed.deliveryTag)
             job.acked = true
         }
-        if !slot.process.send(frame) {
-            logger.warning("child \(number) did not take \(job.label); it is exiting")
+        if let signal = job.terminateWhenStarted {
+            logger.warning("Terminating \(job.label) (signal \(signal))")
+            job.killedFor = (.revoked, .revoked("terminated"))
+            slot.state = .retiring
+            slot.process.kill(signal: signal)
         }
     }
 

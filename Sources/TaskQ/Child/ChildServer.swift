@@ -7,7 +7,9 @@ import Glibc
 ///
 /// The worker starts the app's executable with `TASKQ_CHILD=1`. Frames travel
 /// on stdin/stdout; anything the task code prints goes to stderr, which the
-/// worker copies to its log.
+/// worker copies to its log. Tasks run one at a time, in the order their `run`
+/// frames came: the worker may send a short task's frame while another runs, so
+/// the child has its next task at hand, and a crash still takes only one task.
 package final class ChildServer: @unchecked Sendable {
     private let app: App
     private let output: FrameWriter
@@ -16,6 +18,8 @@ package final class ChildServer: @unchecked Sendable {
     private var running: [Int: Task<Void, Never>] = [:]
     private var softLimited: Set<Int> = []
     private var shuttingDown = false
+    /// The task started last: the next one runs after it.
+    private var tail: Task<Void, Never>?
 
     /// Serves the pool protocol until the worker says shutdown or closes stdin; then exits.
     package static func serve(app: App) -> Never {
@@ -81,32 +85,41 @@ package final class ChildServer: @unchecked Sendable {
     private func start(_ frame: JSONValue) {
         guard let job = frame["job"]?.intValue, let name = frame["task"]?.stringValue else { return }
         let softLimit = frame["soft_time_limit"]?.doubleValue
-        let context = TaskContext(
-            id: frame["id"]?.stringValue ?? "", name: name, retries: frame["retries"]?.intValue ?? 0,
-            rootID: frame["root_id"]?.stringValue, parentID: frame["parent_id"]?.stringValue, softTimeLimit: softLimit)
         let call = TaskCall(args: frame["args"]?.arrayValue ?? [], kwargs: frame["kwargs"]?.objectValue ?? [:])
-        let task = Task.detached { [self] in
-            let outcome = await self.execute(name: name, call: call, context: context, job: job, softLimit: softLimit)
-            self.lock.withLock {
-                self.running[job] = nil
-                self.softLimited.remove(job)
-            }
-            var done = outcome
-            done["type"] = "done"
-            done["job"] = .int(job)
-            self.output.send(.object(done))
+        let makeContext: @Sendable () -> TaskContext = {
+            TaskContext(id: frame["id"]?.stringValue ?? "", name: name, retries: frame["retries"]?.intValue ?? 0,
+                        rootID: frame["root_id"]?.stringValue, parentID: frame["parent_id"]?.stringValue, softTimeLimit: softLimit)
         }
-        lock.withLock { running[job] = task }
-        if let softLimit, softLimit > 0 {
-            Task.detached { [self] in
-                try? await Task.sleep(for: .seconds(softLimit))
-                let target: Task<Void, Never>? = self.lock.withLock {
-                    guard let target = self.running[job] else { return nil }
-                    self.softLimited.insert(job)
-                    return target
+        lock.withLock {
+            let previous = tail
+            let task = Task.detached { [self] in
+                await previous?.value
+                if let softLimit, softLimit > 0 { self.startSoftTimer(job: job, seconds: softLimit) }
+                let outcome = await self.execute(name: name, call: call, context: makeContext(), job: job, softLimit: softLimit)
+                self.lock.withLock {
+                    self.running[job] = nil
+                    self.softLimited.remove(job)
                 }
-                target?.cancel()
+                var done = outcome
+                done["type"] = "done"
+                done["job"] = .int(job)
+                self.output.send(.object(done))
             }
+            tail = task
+            running[job] = task
+        }
+    }
+
+    /// Cancels the job's task when its soft time limit passes, counting from now (its start).
+    private func startSoftTimer(job: Int, seconds: Double) {
+        Task.detached { [self] in
+            try? await Task.sleep(for: .seconds(seconds))
+            let target: Task<Void, Never>? = self.lock.withLock {
+                guard let target = self.running[job] else { return nil }
+                self.softLimited.insert(job)
+                return target
+            }
+            target?.cancel()
         }
     }
 

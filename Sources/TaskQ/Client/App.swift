@@ -115,7 +115,7 @@ public final class App: Sendable {
 
     func makeMessage(name: String, args: [JSONValue], kwargs: [String: JSONValue], options: SendOptions,
                      taskOptions: TaskOptions?, origin: String) -> TaskMessage {
-        let id = options.taskID ?? UUID().uuidString.lowercased()
+        let id = options.taskID ?? TaskID.make()
         let queue = options.queue ?? taskOptions?.queue ?? defaultQueue
         return TaskMessage.make(
             name: name, id: id, args: args, kwargs: kwargs, queue: queue,

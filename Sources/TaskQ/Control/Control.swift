@@ -59,8 +59,8 @@ public struct Control: Sendable {
     public func broadcast(_ method: String, arguments: [String: JSONValue] = [:], destination: [String]? = nil,
                           reply: Bool = false, timeout: Double = 1) async throws -> [String: JSONValue] {
         let url = try RedisURL(app.brokerURLString)
-        let clientID = UUID().uuidString.lowercased()
-        let ticket = UUID().uuidString.lowercased()
+        let clientID = TaskID.make()
+        let ticket = TaskID.make()
         let channel = CeleryKeys.pidboxChannel(database: url.database)
         let envelope = ControlEnvelope.request(method: method, arguments: arguments, destination: destination,
                                                replyTo: reply ? clientID : nil, ticket: reply ? ticket : nil, timeout: timeout)

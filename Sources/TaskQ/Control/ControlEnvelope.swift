@@ -43,7 +43,7 @@ package enum ControlEnvelope {
                 "delivery_info": .object(["exchange": .string(exchange), "routing_key": .string(routingKey)]),
                 "priority": 0,
                 "body_encoding": "base64",
-                "delivery_tag": .string(UUID().uuidString.lowercased()),
+                "delivery_tag": .string(TaskID.make()),
             ]),
         ]).serialized()
     }

@@ -159,7 +159,7 @@ package struct TaskMessage: Sendable {
             "delivery_info": .object(["exchange": "", "routing_key": .string(queue)]),
             "priority": .int(min(max(priority, 0), 9)),
             "body_encoding": "base64",
-            "delivery_tag": .string(UUID().uuidString.lowercased()),
+            "delivery_tag": .string(TaskID.make()),
         ]
         if let expires {
             properties["expiration"] = .string(String(Int(max(0, expires.timeIntervalSinceNow) * 1000)))
@@ -170,7 +170,7 @@ package struct TaskMessage: Sendable {
     /// The same message as a fresh delivery (new delivery tag) for a retry or a requeue.
     package func redelivery() -> TaskMessage {
         var copy = self
-        copy.properties["delivery_tag"] = .string(UUID().uuidString.lowercased())
+        copy.properties["delivery_tag"] = .string(TaskID.make())
         return copy
     }
 
