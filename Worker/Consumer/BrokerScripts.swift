@@ -71,26 +71,40 @@ enum BrokerScripts {
     return out
     """)
 
-    /// Acknowledges: removes a delivery from the bookkeeping. KEYS: bookkeeping. ARGV: tag.
-    static let ack = RedisScript(forget + """
-    forget(ARGV[1], false)
-    return 1
+    /// Acknowledges deliveries: removes them from the bookkeeping, a few hundred per command.
+    /// KEYS: bookkeeping. ARGV: tag1, tag2, ...
+    static let ack = RedisScript("""
+    for first = 1, #ARGV, 500 do
+      local tags = {}
+      for i = first, math.min(first + 499, #ARGV) do tags[#tags + 1] = ARGV[i] end
+      redis.call('ZREM', KEYS[2], unpack(tags))
+      redis.call('HDEL', KEYS[1], unpack(tags))
+      redis.call('HDEL', KEYS[4], unpack(tags))
+      redis.call('HDEL', KEYS[3], unpack(tags))
+    end
+    return #ARGV
     """)
 
-    /// Stores a result (never over a SUCCESS), publishes it, and optionally acks in the same step.
-    /// KEYS: bookkeeping, result key. ARGV: json, ttl seconds, tag or "".
-    static let storeResult = RedisScript(forget + """
-    local current = redis.call('GET', KEYS[5])
-    if not (current and string.find(current, '"status"%s*:%s*"SUCCESS"')) then
-      if tonumber(ARGV[2]) > 0 then
-        redis.call('SET', KEYS[5], ARGV[1], 'EX', ARGV[2])
-      else
-        redis.call('SET', KEYS[5], ARGV[1])
+    /// Stores results (never over a SUCCESS), publishes each, and acks each one's delivery
+    /// (when given) in the same step. KEYS: bookkeeping, result key 1, result key 2, ...
+    /// ARGV: ttl seconds, then per result: json, tag or "".
+    static let storeResults = RedisScript(forget + """
+    local ttl = tonumber(ARGV[1])
+    for i = 5, #KEYS do
+      local json = ARGV[(i - 5) * 2 + 2]
+      local tag = ARGV[(i - 5) * 2 + 3]
+      local current = redis.call('GET', KEYS[i])
+      if not (current and string.find(current, '"status"%s*:%s*"SUCCESS"')) then
+        if ttl > 0 then
+          redis.call('SET', KEYS[i], json, 'EX', ttl)
+        else
+          redis.call('SET', KEYS[i], json)
+        end
+        redis.call('PUBLISH', KEYS[i], json)
       end
-      redis.call('PUBLISH', KEYS[5], ARGV[1])
+      if tag ~= '' then forget(tag, false) end
     end
-    if ARGV[3] ~= '' then forget(ARGV[3], false) end
-    return 1
+    return #KEYS - 4
     """)
 
     /// Stores a record only while the task is still waiting to run (no record, or PENDING,

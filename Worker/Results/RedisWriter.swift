@@ -8,6 +8,11 @@ enum RedisWrite: Sendable {
     case command(RedisCommand)
     /// A script call by SHA (loaded on demand).
     case script(RedisScript, keys: [String], arguments: [[UInt8]])
+    /// Acknowledges a delivery; the acks of one round trip go in one script call.
+    case ack(tag: String)
+    /// Stores a result record (and acks `ackTag` unless empty); the results of one round
+    /// trip go in one script call.
+    case storeResult(key: String, json: [UInt8], ttl: Int, ackTag: String)
 }
 
 /// Sends the worker's writes (results, acks, events) on a dedicated thread,
@@ -124,6 +129,7 @@ final class RedisWriter: @unchecked Sendable {
     private func send(_ batch: [Entry], on connection: RedisConnection) throws {
         var writes: [RedisWrite] = []
         for entry in batch { writes.append(contentsOf: entry.writes) }
+        writes = Self.merged(writes)
         guard !writes.isEmpty else { return }
         var commands = try writes.map { try command(for: $0, on: connection) }
         var replies = try connection.pipeline(commands)
@@ -144,19 +150,63 @@ final class RedisWriter: @unchecked Sendable {
         }
     }
 
+    /// The writes with every `.ack` folded into one `BrokerScripts.ack` call and every
+    /// `.storeResult` into one `BrokerScripts.storeResults` call, each where its first
+    /// member stood (so nothing is written later than it would have been).
+    static func merged(_ writes: [RedisWrite]) -> [RedisWrite] {
+        var tags: [[UInt8]] = []
+        var resultKeys: [String] = []
+        var resultArguments: [[UInt8]] = []
+        var ttl = 0
+        var output: [RedisWrite] = []
+        var ackSlot: Int?
+        var storeSlot: Int?
+        for write in writes {
+            switch write {
+            case .ack(let tag):
+                if ackSlot == nil {
+                    ackSlot = output.count
+                    output.append(write)
+                }
+                tags.append(Array(tag.utf8))
+            case .storeResult(let key, let json, let seconds, let ackTag):
+                if storeSlot == nil {
+                    storeSlot = output.count
+                    output.append(write)
+                }
+                ttl = seconds
+                resultKeys.append(key)
+                resultArguments.append(json)
+                resultArguments.append(Array(ackTag.utf8))
+            default:
+                output.append(write)
+            }
+        }
+        if let ackSlot {
+            output[ackSlot] = .script(BrokerScripts.ack, keys: BrokerScripts.bookkeeping, arguments: tags)
+        }
+        if let storeSlot {
+            output[storeSlot] = .script(BrokerScripts.storeResults, keys: BrokerScripts.bookkeeping + resultKeys,
+                                        arguments: [Array(String(ttl).utf8)] + resultArguments)
+        }
+        return output
+    }
+
     private func command(for write: RedisWrite, on connection: RedisConnection) throws -> RedisCommand {
         switch write {
         case .command(let command):
             return command
         case .script(let script, let keys, let arguments):
             return try script.command(on: connection, keys: keys, arguments: arguments)
+        case .ack, .storeResult:
+            return try command(for: Self.merged([write])[0], on: connection)
         }
     }
 
     private func commandName(_ write: RedisWrite) -> String {
         switch write {
         case .command(let command): return command.name
-        case .script: return "EVALSHA"
+        case .script, .ack, .storeResult: return "EVALSHA"
         }
     }
 }

@@ -32,7 +32,7 @@ final class WorkerWrites: Sendable {
     }
 
     private static func ackWrite(_ tag: String) -> RedisWrite {
-        .script(BrokerScripts.ack, keys: BrokerScripts.bookkeeping, arguments: [bytes(tag)])
+        .ack(tag: tag)
     }
 
     /// Stores a result record (SET with expiry + PUBLISH) and acks `ackTag` after it, if given.
@@ -40,15 +40,10 @@ final class WorkerWrites: Sendable {
         let json = record.serialized()
         let key = CeleryKeys.result(record.taskID)
         if shared {
-            broker.enqueue([.script(BrokerScripts.storeResult,
-                                    keys: BrokerScripts.bookkeeping + [key],
-                                    arguments: [json, Self.bytes(String(resultExpiry)), Self.bytes(ackTag ?? "")])],
-                           completion: completion)
+            broker.enqueue([.storeResult(key: key, json: json, ttl: resultExpiry, ackTag: ackTag ?? "")], completion: completion)
         } else {
             let broker = self.broker
-            backend.enqueue([.script(BrokerScripts.storeResult,
-                                     keys: BrokerScripts.bookkeeping + [key],
-                                     arguments: [json, Self.bytes(String(resultExpiry)), []])]) {
+            backend.enqueue([.storeResult(key: key, json: json, ttl: resultExpiry, ackTag: "")]) {
                 if let ackTag {
                     broker.enqueue([Self.ackWrite(ackTag)], completion: completion)
                 } else {
