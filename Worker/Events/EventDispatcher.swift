@@ -76,12 +76,14 @@ final class EventDispatcher {
         let events = buffer
         buffer.removeAll(keepingCapacity: true)
         publish(.array(events), routingKey: "task.multi")
-        let records = JSONValue.array(historyOrder.compactMap { history[$0]?.json(uuid: $0) }).serialized()
+        var arguments: [[UInt8]] = [Array(String(maxTasks).utf8), Array(String(maxAge).utf8),
+                                    Array(String(format: "%.6f", now.timeIntervalSince1970).utf8)]
+        for uuid in historyOrder {
+            if let record = history[uuid] { arguments.append(contentsOf: record.arguments(uuid: uuid)) }
+        }
         history.removeAll(keepingCapacity: true)
         historyOrder.removeAll(keepingCapacity: true)
-        let stamp = String(format: "%.6f", now.timeIntervalSince1970)
-        writer.enqueue([.script(TaskHistory.record, keys: [],
-                                arguments: [records, Array(String(maxTasks).utf8), Array(String(maxAge).utf8), Array(stamp.utf8)])])
+        writer.enqueue([.script(TaskHistory.record, keys: [], arguments: arguments)])
     }
 
     /// Records this worker's status for the monitor (`taskq:workers`).

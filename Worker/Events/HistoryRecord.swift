@@ -1,5 +1,3 @@
-import TaskQ
-
 /// One task's changes to its monitor history between two flushes: the fields of every
 /// event merged (later ones win), the last state, and when the first and last came.
 struct HistoryRecord {
@@ -19,13 +17,16 @@ struct HistoryRecord {
         last = max(last, time)
     }
 
-    /// The record as `TaskHistory.record` reads it.
-    func json(uuid: String) -> JSONValue {
-        var entry: [String: JSONValue] = [
-            "uuid": .string(uuid), "first": .double(first), "ts": .double(last),
-            "fields": .object(fields.mapValues(JSONValue.string)),
-        ]
-        if let state { entry["state"] = .string(state) }
-        return .object(entry)
+    /// The record as `TaskHistory.record` reads it: uuid, first, ts, state or "", the field
+    /// count, then the fields as name/value pairs.
+    func arguments(uuid: String) -> [[UInt8]] {
+        var out: [[UInt8]] = [Array(uuid.utf8), Array(String(first).utf8), Array(String(last).utf8),
+                              Array((state ?? "").utf8), Array(String(fields.count).utf8)]
+        out.reserveCapacity(5 + fields.count * 2)
+        for (name, value) in fields {
+            out.append(Array(name.utf8))
+            out.append(Array(value.utf8))
+        }
+        return out
     }
 }

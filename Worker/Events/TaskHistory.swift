@@ -6,14 +6,14 @@ enum TaskHistory {
     /// Applies a batch of task records: fields into `taskq:task:<id>`, state and name/worker
     /// indexes, then trims to the newest `maxTasks` and drops tasks older than `maxAge`.
     ///
-    /// ARGV: JSON array of `{"uuid", "state"?, "first", "ts", "fields": {name: string}}` (see
-    /// `HistoryRecord`), maxTasks, maxAge, now. Age is enforced here, by score, not by key expiry,
-    /// so a task's hash and its index entries always go together.
+    /// ARGV: maxTasks, maxAge, now, then per record (see `HistoryRecord.arguments`):
+    /// uuid, first, ts, state (or ""), field count N, then N name/value pairs. Age is enforced
+    /// here, by score, not by key expiry, so a task's hash and its index entries go together.
     static let record = RedisScript("""
-    local records = cjson.decode(ARGV[1])
-    local maxTasks = tonumber(ARGV[2])
-    local maxAge = tonumber(ARGV[3])
-    local now = tonumber(ARGV[4])
+    local maxTasks = tonumber(ARGV[1])
+    local maxAge = tonumber(ARGV[2])
+    local now = tonumber(ARGV[3])
+    local records = 0
     local function drop(id)
       local key = 'taskq:task:' .. id
       local info = redis.call('HMGET', key, 'state', 'name', 'worker')
@@ -23,38 +23,46 @@ enum TaskHistory {
       redis.call('ZREM', 'taskq:tasks', id)
       redis.call('DEL', key)
     end
-    for _, r in ipairs(records) do
-      local key = 'taskq:task:' .. r.uuid
+    local i = 4
+    while i <= #ARGV do
+      local uuid, first, ts, state = ARGV[i], ARGV[i + 1], ARGV[i + 2], ARGV[i + 3]
+      local count = tonumber(ARGV[i + 4])
+      local key = 'taskq:task:' .. uuid
       local old = redis.call('HMGET', key, 'state', 'name', 'worker')
-      local flat = {}
-      for k, v in pairs(r.fields) do
-        flat[#flat + 1] = k
-        flat[#flat + 1] = v
+      local flat = {'uuid', uuid}
+      local name, worker
+      for f = i + 5, i + 4 + count * 2, 2 do
+        local field, value = ARGV[f], ARGV[f + 1]
+        flat[#flat + 1] = field
+        flat[#flat + 1] = value
+        if field == 'name' then name = value elseif field == 'worker' then worker = value end
       end
-      if #flat > 0 then redis.call('HSET', key, unpack(flat)) end
-      if not old[1] and not old[2] then
-        redis.call('ZADD', 'taskq:tasks', r.first or r.ts, r.uuid)
-        redis.call('HSET', key, 'uuid', r.uuid)
+      if state ~= '' then
+        flat[#flat + 1] = 'state'
+        flat[#flat + 1] = state
       end
-      if r.state and r.state ~= old[1] then
-        if old[1] then redis.call('ZREM', 'taskq:tasks:state:' .. old[1], r.uuid) end
-        redis.call('ZADD', 'taskq:tasks:state:' .. r.state, r.ts, r.uuid)
-        redis.call('HSET', key, 'state', r.state)
+      redis.call('HSET', key, unpack(flat))
+      if not old[1] and not old[2] then redis.call('ZADD', 'taskq:tasks', first, uuid) end
+      if state ~= '' and state ~= old[1] then
+        if old[1] then redis.call('ZREM', 'taskq:tasks:state:' .. old[1], uuid) end
+        redis.call('ZADD', 'taskq:tasks:state:' .. state, ts, uuid)
       end
-      if r.fields.name and r.fields.name ~= old[2] then
-        redis.call('ZADD', 'taskq:tasks:name:' .. r.fields.name, r.ts, r.uuid)
-        redis.call('SADD', 'taskq:task-names', r.fields.name)
+      if name and name ~= old[2] then
+        redis.call('ZADD', 'taskq:tasks:name:' .. name, ts, uuid)
+        redis.call('SADD', 'taskq:task-names', name)
       end
-      if r.fields.worker and r.fields.worker ~= old[3] then
-        if old[3] then redis.call('ZREM', 'taskq:tasks:worker:' .. old[3], r.uuid) end
-        redis.call('ZADD', 'taskq:tasks:worker:' .. r.fields.worker, r.ts, r.uuid)
+      if worker and worker ~= old[3] then
+        if old[3] then redis.call('ZREM', 'taskq:tasks:worker:' .. old[3], uuid) end
+        redis.call('ZADD', 'taskq:tasks:worker:' .. worker, ts, uuid)
       end
+      records = records + 1
+      i = i + 5 + count * 2
     end
     local excess = redis.call('ZCARD', 'taskq:tasks') - maxTasks
     if excess > 0 then
       for _, id in ipairs(redis.call('ZRANGE', 'taskq:tasks', 0, math.min(excess, 1000) - 1)) do drop(id) end
     end
     for _, id in ipairs(redis.call('ZRANGEBYSCORE', 'taskq:tasks', '-inf', now - maxAge, 'LIMIT', 0, 1000)) do drop(id) end
-    return #records
+    return records
     """)
 }
