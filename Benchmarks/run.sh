@@ -7,7 +7,8 @@
 #   Benchmarks/run.sh --only drain    # some phases only: drain,enqueue,roundtrip,cpu
 #
 # Installs what is missing (apt packages through scripts/install-deps, Celery in
-# .venv), builds TaskQ in release mode in .build-release (set TASKQ_BENCH_SKIP_BUILD=1
+# .venv), builds TaskQ in release mode with the Swift runtime linked statically, as
+# the Dockerfile does, in .build-release (set TASKQ_BENCH_SKIP_BUILD=1
 # to reuse it), starts a private redis-server, runs Benchmarks/bench.py with the
 # given arguments (see `bench.py --help`) and stops the server.
 set -euo pipefail
@@ -31,10 +32,10 @@ fi
 scratch=${TASKQ_BENCH_SCRATCH:-$root/.build-release}
 if [[ "${TASKQ_BENCH_SKIP_BUILD:-0}" != 1 ]]; then
     echo "run.sh: building release in $scratch"
-    nice -n 10 swift build -c release --scratch-path "$scratch" --product taskq
-    nice -n 10 swift build -c release --scratch-path "$scratch" --product tasks
+    nice -n 10 swift build -c release --static-swift-stdlib --scratch-path "$scratch" --product taskq
+    nice -n 10 swift build -c release --static-swift-stdlib --scratch-path "$scratch" --product tasks
 fi
-bin=$(swift build -c release --scratch-path "$scratch" --show-bin-path)
+bin=$(swift build -c release --static-swift-stdlib --scratch-path "$scratch" --show-bin-path)
 export TASKQ_BIN="$bin/taskq" TASKS_BIN="$bin/tasks"
 
 # shellcheck source=../scripts/start-redis

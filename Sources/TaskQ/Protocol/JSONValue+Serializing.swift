@@ -1,19 +1,25 @@
 import Foundation
 
 extension JSONValue {
-    /// The value as compact JSON text (Python's `json.dumps` spacing is not needed by any reader).
+    /// The value as compact JSON text (Python's `json.dumps` spacing is not needed by any reader),
+    /// object members in no particular order: the fast form for the wire.
     public func serialized() -> [UInt8] {
         var output: [UInt8] = []
         output.reserveCapacity(128)
-        write(to: &output)
+        write(to: &output, sortingKeys: false)
         return output
     }
 
-    /// The value as compact JSON text in a `String`.
-    public var jsonText: String { String(decoding: serialized(), as: UTF8.self) }
+    /// The value as compact JSON text in a `String`, object members sorted by key (for people
+    /// and logs: the same value always reads the same).
+    public var jsonText: String {
+        var output: [UInt8] = []
+        write(to: &output, sortingKeys: true)
+        return String(decoding: output, as: UTF8.self)
+    }
 
-    /// Appends the JSON text of this value to `output`.
-    public func write(to output: inout [UInt8]) {
+    /// Appends the JSON text of this value to `output`; `sortingKeys` orders object members.
+    public func write(to output: inout [UInt8], sortingKeys: Bool = false) {
         switch self {
         case .null: output.append(contentsOf: [0x6E, 0x75, 0x6C, 0x6C])
         case .bool(let flag): output.append(contentsOf: flag ? Array("true".utf8) : Array("false".utf8))
@@ -33,18 +39,28 @@ extension JSONValue {
             output.append(UInt8(ascii: "["))
             for (position, item) in items.enumerated() {
                 if position > 0 { output.append(UInt8(ascii: ",")) }
-                item.write(to: &output)
+                item.write(to: &output, sortingKeys: sortingKeys)
             }
             output.append(UInt8(ascii: "]"))
         case .object(let members):
             output.append(UInt8(ascii: "{"))
             var first = true
-            for key in members.keys.sorted() {
-                if !first { output.append(UInt8(ascii: ",")) }
-                first = false
-                JSONValue.writeString(key, to: &output)
-                output.append(UInt8(ascii: ":"))
-                members[key]!.write(to: &output)
+            if sortingKeys {
+                for key in members.keys.sorted() {
+                    if !first { output.append(UInt8(ascii: ",")) }
+                    first = false
+                    JSONValue.writeString(key, to: &output)
+                    output.append(UInt8(ascii: ":"))
+                    members[key]!.write(to: &output, sortingKeys: true)
+                }
+            } else {
+                for (key, member) in members {
+                    if !first { output.append(UInt8(ascii: ",")) }
+                    first = false
+                    JSONValue.writeString(key, to: &output)
+                    output.append(UInt8(ascii: ":"))
+                    member.write(to: &output, sortingKeys: false)
+                }
             }
             output.append(UInt8(ascii: "}"))
         }
@@ -53,6 +69,12 @@ extension JSONValue {
     /// Appends `text` as a quoted, escaped JSON string.
     static func writeString(_ text: String, to output: inout [UInt8]) {
         output.append(UInt8(ascii: "\""))
+        // Most strings need no escaping: copy them whole.
+        if !text.utf8.contains(where: { $0 < 0x20 || $0 == UInt8(ascii: "\"") || $0 == UInt8(ascii: "\\") }) {
+            output.append(contentsOf: text.utf8)
+            output.append(UInt8(ascii: "\""))
+            return
+        }
         for byte in text.utf8 {
             switch byte {
             case UInt8(ascii: "\""): output.append(contentsOf: [0x5C, 0x22])
