@@ -109,9 +109,10 @@ public final class App: Sendable {
     }
 
     /// The name this process signs its messages with: `gen<pid>@<host>`.
-    package static var origin: String {
-        "gen\(ProcessInfo.processInfo.processIdentifier)@\(ProcessInfo.processInfo.hostName)"
-    }
+    package static var origin: String { cachedOrigin }
+
+    /// Worked out once: looking up the host name costs more than publishing a message.
+    private static let cachedOrigin = "gen\(ProcessInfo.processInfo.processIdentifier)@\(ProcessInfo.processInfo.hostName)"
 
     func makeMessage(name: String, args: [JSONValue], kwargs: [String: JSONValue], options: SendOptions,
                      taskOptions: TaskOptions?, origin: String) -> TaskMessage {
