@@ -19,8 +19,8 @@ public struct MonitorServer: Sendable {
         try configuration.validate()
         let store = MonitorStore(brokerURL: configuration.brokerURL, backendURL: configuration.backendURL)
         let live = LiveEvents(url: configuration.brokerURL, logger: logger)
-        let client = App("taskq-monitor", broker: configuration.brokerURL.rawForClients,
-                         backend: configuration.backendURL.rawForClients, logger: logger)
+        let client = App("taskq-monitor", broker: configuration.brokerURL.unmasked,
+                         backend: configuration.backendURL.unmasked, logger: logger)
         let router = Router(context: BasicRequestContext.self)
         router.add(middleware: ErrorMiddleware())
         if let auth = configuration.basicAuth {
@@ -44,18 +44,3 @@ public struct MonitorServer: Sendable {
     }
 }
 
-extension RedisURL {
-    /// The URL string with its password, for the monitor's own client connections (never printed).
-    var rawForClients: String {
-        let auth: String
-        switch (username, password) {
-        case (nil, nil): auth = ""
-        case (let user, let password):
-            auth = "\(user ?? "")\(password.map { ":\($0.addingPercentEncoding(withAllowedCharacters: .alphanumerics) ?? $0)" } ?? "")@"
-        }
-        switch endpoint {
-        case .tcp(let host, let port): return "redis://\(auth)\(host):\(port)/\(database)"
-        case .unix(let path): return "unix://\(auth)\(path)?db=\(database)"
-        }
-    }
-}

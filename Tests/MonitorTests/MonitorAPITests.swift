@@ -17,11 +17,11 @@ struct MonitorAPITests {
         #expect(try await added.get(timeout: .seconds(20)) == 5)
         let failed = try await tasks.fail.delay("bad")
         _ = try await failed.get(timeout: .seconds(20), propagate: false)
-        _ = try TestRedis.waitUntil { (try HTTP.get("\(monitor.base)/api/task/info/\(failed.id)").json?["state"]) == "FAILURE" }
+        _ = try await TestRedis.waitUntil { (try HTTP.get("\(monitor.base)/api/task/info/\(failed.id)").json?["state"]) == "FAILURE" }
 
         // Per-task totals travel with the worker's heartbeat (every 2 s): wait for the next one.
         var workers: JSONValue = .null
-        _ = try TestRedis.waitUntil {
+        _ = try await TestRedis.waitUntil {
             workers = try HTTP.get("\(monitor.base)/api/workers").json ?? .null
             return workers.objectValue?.values.contains { $0["stats"]?["total"]?["tasks.add"] != nil } == true
         }
@@ -87,13 +87,13 @@ struct MonitorAPITests {
         #expect(timeout.json == ["message": "time limits set successfully"])
         let grow = try HTTP.request("POST", "\(monitor.base)/api/worker/pool/grow/\(node)", body: "n=1")
         #expect(grow.json == ["message": .string("Growing '\(node)' worker's pool by 1")])
-        _ = try TestRedis.waitUntil { worker.log.contains("Pool grew by 1 to 3 children") }
+        _ = try await TestRedis.waitUntil { worker.log.contains("Pool grew by 1 to 3 children") }
         let shrink = try HTTP.request("POST", "\(monitor.base)/api/worker/pool/shrink/\(node)", body: "n=1")
         #expect(shrink.json == ["message": .string("Shrinking '\(node)' worker's pool by 1")])
         #expect(try HTTP.request("POST", "\(monitor.base)/api/worker/pool/grow/nobody@nowhere").status == 404)
 
         let spin = try await tasks.spin.delay(30)
-        _ = try TestRedis.waitUntil { worker.log.contains("Task tasks.spin[\(spin.id)] received") }
+        _ = try await TestRedis.waitUntil { worker.log.contains("Task tasks.spin[\(spin.id)] received") }
         let revoke = try HTTP.request("POST", "\(monitor.base)/api/task/revoke/\(spin.id)?terminate=true")
         #expect(revoke.json == ["message": .string("Revoked '\(spin.id)'")])
         #expect(try await spin.get(timeout: .seconds(20), propagate: false).failure?.state == .revoked)
@@ -108,9 +108,9 @@ struct MonitorAPITests {
 
         let shutdown = try HTTP.request("POST", "\(monitor.base)/api/worker/shutdown/\(node)")
         #expect(shutdown.json == ["message": "Shutting down!"])
-        _ = try TestRedis.waitUntil(timeout: 20) { !worker.process.isRunning }
+        _ = try await TestRedis.waitUntil(timeout: 20) { !worker.process.isRunning }
         #expect(!worker.process.isRunning)
-        _ = try TestRedis.waitUntil(timeout: 10) { try HTTP.get("\(monitor.base)/api/workers?status=true").json?[node] == false }
+        _ = try await TestRedis.waitUntil(timeout: 10) { try HTTP.get("\(monitor.base)/api/workers?status=true").json?[node] == false }
         #expect(try HTTP.get("\(monitor.base)/api/workers?status=true").json?[node] == false)
     }
 
@@ -161,7 +161,7 @@ struct MonitorAPITests {
         let url = try TestRedis.freshDatabase()
         let worker = try WorkerProcess(url: url, arguments: ["-c", "2"], name: "hist")
         defer { worker.stop() }
-        let app = App("tests", broker: url.rawForTests)
+        let app = App("tests", broker: url.unmasked)
         var calls: [BatchCall] = []
         for index in 0..<200 {
             if index % 10 == 0 {
@@ -193,12 +193,12 @@ struct MonitorAPITests {
         defer { monitor.stop() }
         let stream = try EventStreamReader(url: "\(monitor.base)/events")
         defer { stream.stop() }
-        _ = try TestRedis.waitUntil(timeout: 10) { stream.text.contains(": connected") }
+        _ = try await TestRedis.waitUntil(timeout: 10) { stream.text.contains(": connected") }
         let tasks = ExampleTasks(url: url)
         let result = try await tasks.add.delay(20, 22)
         #expect(try await result.get(timeout: .seconds(20)) == 42)
         let finished = Date()
-        let heard = try TestRedis.waitUntil(timeout: 5) { stream.text.contains("\"uuid\":\"\(result.id)\"") && stream.text.contains("task-succeeded") }
+        let heard = try await TestRedis.waitUntil(timeout: 5) { stream.text.contains("\"uuid\":\"\(result.id)\"") && stream.text.contains("task-succeeded") }
         #expect(heard)
         let lag = stream.firstSeen(containing: "task-succeeded").map { $0.timeIntervalSince(finished) } ?? 99
         #expect(lag < 1, "the SSE event came \(lag) s after the result")

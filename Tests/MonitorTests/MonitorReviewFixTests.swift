@@ -14,7 +14,7 @@ struct MonitorReviewFixTests {
         let monitor = try MonitorProcess(url: url)
         defer { monitor.stop() }
         var node = ""
-        _ = try TestRedis.waitUntil { node = try HTTP.get("\(monitor.base)/api/workers").json?.objectValue?.keys.first ?? ""; return !node.isEmpty }
+        _ = try await TestRedis.waitUntil { node = try HTTP.get("\(monitor.base)/api/workers").json?.objectValue?.keys.first ?? ""; return !node.isEmpty }
         #expect(node.hasPrefix("enc@"))
         let encoded = node.replacingOccurrences(of: "@", with: "%40")
 
@@ -37,7 +37,7 @@ struct MonitorReviewFixTests {
         let tasks = ExampleTasks(url: url)
         let added = try await tasks.add.delay(1, 2)
         #expect(try await added.get(timeout: .seconds(20)) == 3)
-        _ = try TestRedis.waitUntil { try HTTP.get("\(monitor.base)/api/task/info/\(added.id)").json?["state"] == "SUCCESS" }
+        _ = try await TestRedis.waitUntil { try HTTP.get("\(monitor.base)/api/task/info/\(added.id)").json?["state"] == "SUCCESS" }
         #expect(try HTTP.get("\(monitor.base)/task/\(added.id)").body.contains("href=\"/worker/\(encoded)\""))
         #expect(try HTTP.get("\(monitor.base)/api/tasks?workername=\(encoded)").json?.objectValue?.keys.first == added.id)
     }
@@ -49,11 +49,11 @@ struct MonitorReviewFixTests {
         defer { worker.stop() }
         let monitor = try MonitorProcess(url: url)
         defer { monitor.stop() }
-        let app = App("tests", broker: url.rawForTests)
+        let app = App("tests", broker: url.unmasked)
         let spaced = try await app.sendTask("tasks.echo", kwargs: ["text": "hello world"])
         let literal = try await app.sendTask("tasks.echo", kwargs: ["text": "rate 100%41 done"])
         for id in [spaced.id, literal.id] { _ = try await app.waitForRecord(id, timeout: .seconds(20)) }
-        _ = try TestRedis.waitUntil { try HTTP.get("\(monitor.base)/api/tasks").json?.objectValue?.count == 2 }
+        _ = try await TestRedis.waitUntil { try HTTP.get("\(monitor.base)/api/tasks").json?.objectValue?.count == 2 }
 
         // What a browser sends for <form method=get> with "hello world" typed in.
         let form = try HTTP.get("\(monitor.base)/tasks?state=&taskname=&workername=&search=hello+world")
@@ -75,7 +75,7 @@ struct MonitorReviewFixTests {
         let monitor = try MonitorProcess(url: url)
         defer { monitor.stop() }
         var node = ""
-        _ = try TestRedis.waitUntil { node = try HTTP.get("\(monitor.base)/api/workers").json?.objectValue?.keys.first ?? ""; return !node.isEmpty }
+        _ = try await TestRedis.waitUntil { node = try HTTP.get("\(monitor.base)/api/workers").json?.objectValue?.keys.first ?? ""; return !node.isEmpty }
 
         let unknownTask = try HTTP.request("POST", "\(monitor.base)/api/task/rate-limit/tasks.nope", body: "workername=\(node)&ratelimit=1/s")
         #expect(unknownTask.status == 404, "\(unknownTask.status): \(unknownTask.body)")

@@ -17,7 +17,7 @@ package final class MonitorProcess: @unchecked Sendable {
         FileManager.default.createFile(atPath: logURL.path, contents: nil)
         let log = try FileHandle(forWritingTo: logURL)
         process.executableURL = URL(fileURLWithPath: try WorkerProcess.executable("taskq"))
-        process.arguments = ["monitor", "--port", String(port), "--broker", url.rawForTests] + arguments
+        process.arguments = ["monitor", "--port", String(port), "--broker", url.unmasked] + arguments
         process.standardOutput = log
         process.standardError = log
         try process.run()

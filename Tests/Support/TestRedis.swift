@@ -43,7 +43,18 @@ package enum TestRedis {
         return try connection.command(command)
     }
 
-    /// Waits until `condition` holds, checking every 50 ms, up to `timeout` seconds.
+    /// Waits until `condition` holds, checking every 50 ms, up to `timeout` seconds, without
+    /// holding a thread of Swift's cooperative pool (tests run in parallel on two of them).
+    package static func waitUntil(timeout: Double = 20, _ condition: () throws -> Bool) async throws -> Bool {
+        let deadline = Date().addingTimeInterval(timeout)
+        while Date() < deadline {
+            if try condition() { return true }
+            try await Task.sleep(for: .milliseconds(50))
+        }
+        return try condition()
+    }
+
+    /// The blocking form, for set-up code that is not async (starting processes).
     package static func waitUntil(timeout: Double = 20, _ condition: () throws -> Bool) throws -> Bool {
         let deadline = Date().addingTimeInterval(timeout)
         while Date() < deadline {

@@ -33,7 +33,7 @@ package final class WorkerProcess: @unchecked Sendable {
         let log = try FileHandle(forWritingTo: logURL)
         process.executableURL = URL(fileURLWithPath: try Self.executable("taskq"))
         process.arguments = ["worker", "-A", try Self.executable("tasks"), "--loglevel=info", "-n", "\(name)@%h",
-                             "--broker", url.rawForTests] + arguments
+                             "--broker", url.unmasked] + arguments
         process.standardOutput = log
         process.standardError = log
         try process.run()
@@ -75,16 +75,6 @@ package final class WorkerProcess: @unchecked Sendable {
     }
 }
 
-extension RedisURL {
-    /// The URL string with its password, for child processes in tests.
-    package var rawForTests: String {
-        switch endpoint {
-        case .tcp(let host, let port): return "redis://\(password.map { ":\($0)@" } ?? "")\(host):\(port)/\(database)"
-        case .unix(let path): return "unix://\(path)?db=\(database)"
-        }
-    }
-}
-
 /// The example app's tasks as the test process sees them: typed handles, never run here.
 package struct ExampleTasks {
     package let app: App
@@ -96,7 +86,7 @@ package struct ExampleTasks {
     package let spin: TaskDefinition<Double, Double>
 
     package init(url: RedisURL, queue: String = "celery") {
-        app = App("tests", broker: url.rawForTests, defaultQueue: queue)
+        app = App("tests", broker: url.unmasked, defaultQueue: queue)
         add = app.task("tasks.add") { (x: Int, y: Int) in x + y }
         mul = app.task("tasks.mul") { (x: Int, y: Int) in x * y }
         sleep = app.task("tasks.sleep") { (seconds: Double) in seconds }

@@ -28,7 +28,7 @@ struct RoundTripTests {
         let url = try RedisURL("redis://127.0.0.1:\(port)/0")
         let worker = try WorkerProcess(url: url, arguments: ["-c", "1"], waitForReady: false)
         defer { worker.stop() }
-        #expect(try TestRedis.waitUntil(timeout: 20) { worker.log.contains("cannot reach Redis at redis://127.0.0.1:\(port)/0") })
+        #expect(try await TestRedis.waitUntil(timeout: 20) { worker.log.contains("cannot reach Redis at redis://127.0.0.1:\(port)/0") })
         try await Task.sleep(for: .seconds(2))
         #expect(worker.log.components(separatedBy: "cannot reach Redis").count - 1 == 1, "one line for the outage, not one per attempt")
         #expect(!worker.log.contains(" ready."))
@@ -42,7 +42,7 @@ struct RoundTripTests {
             kill(redis.processIdentifier, SIGKILL)
             redis.waitUntilExit()
         }
-        #expect(try TestRedis.waitUntil(timeout: 30) { worker.log.contains(" ready.") })
+        #expect(try await TestRedis.waitUntil(timeout: 30) { worker.log.contains(" ready.") })
         let tasks = ExampleTasks(url: url)
         #expect(try await tasks.add.delay(20, 22).get(timeout: .seconds(20)) == 42)
     }
@@ -77,7 +77,7 @@ struct RoundTripTests {
         let url = try TestRedis.freshDatabase()
         let worker = try WorkerProcess(url: url, arguments: ["-c", "1"])
         defer { worker.stop() }
-        let app = App("tests", broker: url.rawForTests)
+        let app = App("tests", broker: url.unmasked)
         let result = try await app.sendTask("tasks.nope", args: [1])
         let outcome = try await result.get(timeout: .seconds(20), propagate: false)
         #expect(outcome.failure?.exception == ExceptionInfo(type: "NotRegistered", arguments: ["tasks.nope"], module: "celery.exceptions"))
@@ -89,7 +89,7 @@ struct RoundTripTests {
         let url = try TestRedis.freshDatabase()
         let worker = try WorkerProcess(url: url, arguments: ["-c", "1"])
         defer { worker.stop() }
-        let app = App("tests", broker: url.rawForTests)
+        let app = App("tests", broker: url.unmasked)
         let outcome = try await app.sendTask("tasks.add", args: ["x", 3]).get(timeout: .seconds(20), propagate: false)
         #expect(outcome.failure?.type == "TypeError")
         #expect(outcome.failure?.message == "tasks.add(): argument 1 (x) expected Int, got 'x'")
@@ -166,7 +166,7 @@ struct RoundTripTests {
         let url = try TestRedis.freshDatabase()
         let worker = try WorkerProcess(url: url, arguments: ["-c", "1"])
         defer { worker.stop() }
-        let app = App("tests", broker: url.rawForTests)
+        let app = App("tests", broker: url.unmasked)
         // Teach the worker that tasks.add is short, so it may queue adds in the child.
         let warmUp = try await app.sendBatch((0..<50).map { BatchCall(name: "tasks.add", args: [.int($0), 1]) })
         for id in warmUp { _ = try await app.waitForRecord(id, timeout: .seconds(30)) }
@@ -194,15 +194,15 @@ struct RoundTripTests {
         let url = try TestRedis.freshDatabase()
         let worker = try WorkerProcess(url: url, arguments: ["-c", "1"])
         defer { worker.stop() }
-        let output = try runCLI(["call", "tasks.add", "--args", "[2,3]", "--wait", "--broker", url.rawForTests])
+        let output = try runCLI(["call", "tasks.add", "--args", "[2,3]", "--wait", "--broker", url.unmasked])
         #expect(output.status == 0)
         #expect(output.stdout == "5\n")
-        let failed = try runCLI(["call", "tasks.fail", "--args", #"["nope"]"#, "--wait", "--broker", url.rawForTests])
+        let failed = try runCLI(["call", "tasks.fail", "--args", #"["nope"]"#, "--wait", "--broker", url.unmasked])
         #expect(failed.status == 1)
         #expect(failed.stderr.contains("DemoError: nope"))
-        let id = try runCLI(["call", "tasks.mul", "--args", "[3,4]", "--broker", url.rawForTests]).stdout
+        let id = try runCLI(["call", "tasks.mul", "--args", "[3,4]", "--broker", url.unmasked]).stdout
             .trimmingCharacters(in: .whitespacesAndNewlines)
-        let waited = try runCLI(["result", id, "--wait", "--broker", url.rawForTests])
+        let waited = try runCLI(["result", id, "--wait", "--broker", url.unmasked])
         #expect(waited.stdout == "12\n")
     }
 
@@ -212,7 +212,7 @@ struct RoundTripTests {
         let worker = try WorkerProcess(url: url, arguments: ["-c", "1"])
         let tasks = ExampleTasks(url: url)
         let result = try await tasks.sleep.delay(1)
-        _ = try TestRedis.waitUntil { worker.log.contains("Task tasks.sleep[\(result.id)] received") }
+        _ = try await TestRedis.waitUntil { worker.log.contains("Task tasks.sleep[\(result.id)] received") }
         let status = worker.stop()
         #expect(status == 0)
         #expect(try await result.get(timeout: .seconds(5)) == 1)

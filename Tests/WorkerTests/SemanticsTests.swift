@@ -13,12 +13,12 @@ struct SemanticsTests {
         let url = try TestRedis.freshDatabase()
         let worker = try WorkerProcess(url: url, arguments: ["-c", "1"])
         defer { worker.stop() }
-        let app = App("tests", broker: url.rawForTests)
+        let app = App("tests", broker: url.unmasked)
         let id = UUID().uuidString.lowercased()
         let recorder = try StateRecorder(url: url, taskID: id)
         let result = try await app.sendTask("tasks.flaky", args: [2], options: SendOptions(taskID: id))
         #expect(try await result.get(timeout: .seconds(20)) == 2)
-        _ = try TestRedis.waitUntil(timeout: 5) { recorder.states.count >= 3 }
+        _ = try await TestRedis.waitUntil(timeout: 5) { recorder.states.count >= 3 }
         #expect(recorder.states == ["RETRY", "RETRY", "SUCCESS"])
         #expect(worker.log.contains("Task tasks.flaky[\(id)] retry: Retry in 0.2s"))
     }
@@ -28,7 +28,7 @@ struct SemanticsTests {
         let url = try TestRedis.freshDatabase()
         let worker = try WorkerProcess(url: url, arguments: ["-c", "1"])
         defer { worker.stop() }
-        let app = App("tests", broker: url.rawForTests)
+        let app = App("tests", broker: url.unmasked)
         let id = UUID().uuidString.lowercased()
         let recorder = try StateRecorder(url: url, taskID: id)
         let result = try await app.sendTask("tasks.always_fails", options: SendOptions(taskID: id))
@@ -36,7 +36,7 @@ struct SemanticsTests {
         #expect(outcome.failure?.type == "MaxRetriesExceededError")
         #expect(outcome.failure?.message.contains("maximum retries (3) exceeded") == true)
         #expect(outcome.failure?.message.contains("FlakyError") == true)
-        _ = try TestRedis.waitUntil(timeout: 5) { recorder.states.count >= 4 }
+        _ = try await TestRedis.waitUntil(timeout: 5) { recorder.states.count >= 4 }
         #expect(recorder.states == ["RETRY", "RETRY", "RETRY", "FAILURE"])
         let times = recorder.times
         let gaps = zip(times.dropFirst(), times).map { $0.timeIntervalSince($1) }
@@ -50,7 +50,7 @@ struct SemanticsTests {
         let url = try TestRedis.freshDatabase()
         let worker = try WorkerProcess(url: url, arguments: ["-c", "1"])
         defer { worker.stop() }
-        let app = App("tests", broker: url.rawForTests)
+        let app = App("tests", broker: url.unmasked)
         let started = Date()
         let value = try await app.sendTask("tasks.retry_later", args: [1]).get(timeout: .seconds(20))
         #expect(value == 1)
@@ -71,7 +71,7 @@ struct SemanticsTests {
             let result = try await tasks.add.applyAsync(index, 1, options: SendOptions(eta: eta))
             sent.append((result.id, eta))
         }
-        _ = try TestRedis.waitUntil(timeout: 10) {
+        _ = try await TestRedis.waitUntil(timeout: 10) {
             (try TestRedis.command(url, RedisCommand("ZCARD", CeleryKeys.scheduled)).integer ?? 0) >= 50
         }
         first.killHard()
@@ -111,7 +111,7 @@ struct SemanticsTests {
             one.stop()
             two.stop()
         }
-        let app = App("tests", broker: url.rawForTests)
+        let app = App("tests", broker: url.unmasked)
         let started = Date()
         let ids = try await app.sendBatch((0..<100).map { BatchCall(name: "tasks.shared_limited", args: [.int($0)]) })
         for id in ids { _ = try await app.asyncResult(id, as: Int.self).get(timeout: .seconds(30)) }
@@ -127,7 +127,7 @@ struct SemanticsTests {
         let url = try TestRedis.freshDatabase()
         let worker = try WorkerProcess(url: url, arguments: ["-c", "2"])
         defer { worker.stop() }
-        let app = App("tests", broker: url.rawForTests)
+        let app = App("tests", broker: url.unmasked)
         let tasks = ExampleTasks(url: url)
         let started = Date()
         let ids = try await app.sendBatch((0..<50).map { BatchCall(name: "tasks.limited", args: [.int($0)]) })
@@ -158,7 +158,7 @@ struct SemanticsTests {
         let url = try TestRedis.freshDatabase()
         let worker = try WorkerProcess(url: url, arguments: ["-c", "1", "--soft-time-limit", "0.5"])
         defer { worker.stop() }
-        let app = App("tests", broker: url.rawForTests)
+        let app = App("tests", broker: url.unmasked)
         let started = Date()
         let value = try await app.sendTask("tasks.soft_aware", args: [10]).get(timeout: .seconds(20))
         #expect(value == "cleaned up after the soft time limit (0.5 s)")
@@ -187,9 +187,9 @@ struct SemanticsTests {
         let url = try TestRedis.freshDatabase()
         let arguments = ["-c", "2", "--acks-late", "--visibility-timeout", "5"]
         let first = try WorkerProcess(url: url, arguments: arguments, name: "alo1")
-        let app = App("tests", broker: url.rawForTests)
+        let app = App("tests", broker: url.unmasked)
         let ids = try await app.sendBatch((0..<2000).map { _ in BatchCall(name: "tasks.sleep", args: [0.01]) })
-        _ = try TestRedis.waitUntil(timeout: 60) { first.log.components(separatedBy: "] succeeded in").count > 1000 }
+        _ = try await TestRedis.waitUntil(timeout: 60) { first.log.components(separatedBy: "] succeeded in").count > 1000 }
         first.killHard()
         let second = try WorkerProcess(url: url, arguments: arguments, name: "alo2")
         defer { second.stop() }
@@ -197,7 +197,7 @@ struct SemanticsTests {
             let record = try await app.waitForRecord(id, timeout: .seconds(60))
             #expect(record.status == .success)
         }
-        let drained = try TestRedis.waitUntil(timeout: 20) {
+        let drained = try await TestRedis.waitUntil(timeout: 20) {
             try TestRedis.command(url, RedisCommand("HLEN", CeleryKeys.unacked)).integer == 0
         }
         #expect(drained)
@@ -216,9 +216,9 @@ struct SemanticsTests {
         // A visibility timeout far longer than the waits below: only the take-back at start-up can finish in time.
         let arguments = ["-c", "1", "--acks-late", "--visibility-timeout", "120"]
         let first = try WorkerProcess(url: url, arguments: arguments, name: "phoenix")
-        let app = App("tests", broker: url.rawForTests)
+        let app = App("tests", broker: url.unmasked)
         let ids = try await app.sendBatch((0..<20).map { _ in BatchCall(name: "tasks.sleep", args: [0.2]) })
-        _ = try TestRedis.waitUntil(timeout: 30) { first.log.components(separatedBy: "] succeeded in").count > 2 }
+        _ = try await TestRedis.waitUntil(timeout: 30) { first.log.components(separatedBy: "] succeeded in").count > 2 }
         first.killHard()
         let held = try TestRedis.command(url, RedisCommand("HLEN", CeleryKeys.unacked)).integer ?? 0
         #expect(held > 0, "the killed worker should have held messages")
@@ -235,9 +235,9 @@ struct SemanticsTests {
     func warmShutdownMidRun() async throws {
         let url = try TestRedis.freshDatabase()
         let first = try WorkerProcess(url: url, arguments: ["-c", "2"], name: "warm1")
-        let app = App("tests", broker: url.rawForTests)
+        let app = App("tests", broker: url.unmasked)
         let ids = try await app.sendBatch((0..<40).map { _ in BatchCall(name: "tasks.sleep", args: [0.2]) })
-        _ = try TestRedis.waitUntil(timeout: 30) { first.log.components(separatedBy: "] succeeded in").count > 5 }
+        _ = try await TestRedis.waitUntil(timeout: 30) { first.log.components(separatedBy: "] succeeded in").count > 5 }
         #expect(first.stop() == 0)
         #expect(first.log.contains("Restoring"))
         let second = try WorkerProcess(url: url, arguments: ["-c", "2"], name: "warm2")
@@ -254,7 +254,7 @@ struct SemanticsTests {
         let url = try TestRedis.freshDatabase()
         let worker = try WorkerProcess(url: url, arguments: ["-c", "1", "--max-deliveries", "3"])
         defer { worker.stop() }
-        let app = App("tests", broker: url.rawForTests)
+        let app = App("tests", broker: url.unmasked)
         let result = try await app.sendTask("tasks.poison")
         let outcome = try await result.get(timeout: .seconds(30), propagate: false)
         #expect(outcome.failure?.type == "WorkerLostError")
@@ -279,7 +279,7 @@ struct SemanticsTests {
         defer { worker.stop() }
         let after = try await tasks.add.delay(1, 1)
         #expect(try await after.get(timeout: .seconds(20)) == 2)
-        _ = try TestRedis.waitUntil(timeout: 5) { worker.log.contains("Discarding revoked task: tasks.add[\(result.id)]") }
+        _ = try await TestRedis.waitUntil(timeout: 5) { worker.log.contains("Discarding revoked task: tasks.add[\(result.id)]") }
         #expect(worker.log.contains("Discarding revoked task: tasks.add[\(result.id)]"))
         #expect(!worker.log.contains("tasks.add[\(result.id)] succeeded"))
         #expect(try await result.get(timeout: .seconds(1), propagate: false).failure?.state == .revoked)
@@ -292,7 +292,7 @@ struct SemanticsTests {
         defer { worker.stop() }
         let tasks = ExampleTasks(url: url)
         let spin = try await tasks.spin.delay(30)
-        _ = try TestRedis.waitUntil { worker.log.contains("Task tasks.spin[\(spin.id)] received") }
+        _ = try await TestRedis.waitUntil { worker.log.contains("Task tasks.spin[\(spin.id)] received") }
         try await Task.sleep(for: .milliseconds(300))
         let started = Date()
         try await spin.revoke(terminate: true)

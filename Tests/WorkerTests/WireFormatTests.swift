@@ -79,7 +79,7 @@ struct WireFormatTests {
         defer { worker.stop() }
         let id = UUID().uuidString.lowercased()
         try TestRedis.command(url, RedisCommand("LPUSH", "celery", Self.celeryEnvelope(id: id, tag: UUID().uuidString.lowercased())))
-        let app = App("tests", broker: url.rawForTests)
+        let app = App("tests", broker: url.unmasked)
         #expect(try await app.asyncResult(id, as: Int.self).get(timeout: .seconds(20)) == 5)
         let raw = try #require(try TestRedis.command(url, RedisCommand("GET", CeleryKeys.result(id))).bytes)
         let record = try JSONValue.parse(raw)
@@ -119,9 +119,10 @@ struct WireFormatTests {
         defer { worker.stop() }
         let tasks = ExampleTasks(url: url)
         let result = try await tasks.sleep.delay(1.5)
-        let seen = try TestRedis.waitUntil { try TestRedis.command(url, RedisCommand("HLEN", CeleryKeys.unacked)).integer == 1 }
+        let seen = try await TestRedis.waitUntil { try TestRedis.command(url, RedisCommand("HLEN", CeleryKeys.unacked)).integer == 1 }
         #expect(seen)
         let entries = try TestRedis.command(url, RedisCommand("HGETALL", CeleryKeys.unacked)).array ?? []
+        try #require(entries.count == 2, "one unacked entry while the task runs")
         let value = try JSONValue.parse(entries[1].bytes ?? [])
         #expect(value[0]?["headers"]?["id"]?.stringValue == result.id)
         #expect(value[1] == "")
@@ -129,7 +130,7 @@ struct WireFormatTests {
         let score = try TestRedis.command(url, RedisCommand("ZSCORE", CeleryKeys.unackedIndex, entries[0].bytes ?? [])).string.flatMap(Double.init)
         #expect(abs((score ?? 0) - Date().timeIntervalSince1970) < 10)
         #expect(try await result.get(timeout: .seconds(20)) == 1.5)
-        let cleared = try TestRedis.waitUntil { try TestRedis.command(url, RedisCommand("HLEN", CeleryKeys.unacked)).integer == 0 }
+        let cleared = try await TestRedis.waitUntil { try TestRedis.command(url, RedisCommand("HLEN", CeleryKeys.unacked)).integer == 0 }
         #expect(cleared)
     }
 }

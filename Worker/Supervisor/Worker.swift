@@ -229,8 +229,8 @@ public final class Worker: Service, @unchecked Sendable {
         let post = self.post
         let process = try ChildProcess(
             number: number, executable: configuration.executable,
-            environment: ["TASKQ_BROKER_URL": configuration.brokerURL.rawForChild,
-                          "TASKQ_RESULT_BACKEND": configuration.backendURL.rawForChild],
+            environment: ["TASKQ_BROKER_URL": configuration.brokerURL.unmasked,
+                          "TASKQ_RESULT_BACKEND": configuration.backendURL.unmasked],
             onFrame: { post.yield(.frame(child: number, $0)) },
             onExit: { status, signaled in post.yield(.childExited(child: number, status: status, signaled: signaled)) })
         children[number] = ChildSlot(process: process)
@@ -735,21 +735,6 @@ public final class Worker: Service, @unchecked Sendable {
     private var flushing = false
 }
 
-extension RedisURL {
-    /// The URL with its password, for the children's environment only (never printed).
-    var rawForChild: String {
-        let auth: String
-        switch (username, password) {
-        case (nil, nil): auth = ""
-        case (let user, let password):
-            auth = "\(user ?? "")\(password.map { ":\($0.addingPercentEncoding(withAllowedCharacters: .alphanumerics) ?? $0)" } ?? "")@"
-        }
-        switch endpoint {
-        case .tcp(let host, let port): return "redis://\(auth)\(host):\(port)/\(database)"
-        case .unix(let path): return "unix://\(auth)\(path)?db=\(database)"
-        }
-    }
-}
 
 /// The conventional name of a signal number.
 func signalName(_ number: Int32) -> String {

@@ -60,12 +60,20 @@ public struct RedisURL: Sendable, Equatable, CustomStringConvertible {
     }
 
     /// The URL with the password replaced by `***`, safe to print.
-    public var description: String {
+    public var description: String { text(password: password.map { _ in "***" }) }
+
+    /// The URL with its password, for handing to another TaskQ process or client connection;
+    /// never printed (the description masks it).
+    package var unmasked: String {
+        text(password: password.map { $0.addingPercentEncoding(withAllowedCharacters: .alphanumerics) ?? $0 })
+    }
+
+    private func text(password shown: String?) -> String {
         let auth: String
-        switch (username, password) {
+        switch (username, shown) {
         case (nil, nil): auth = ""
         case (let user?, nil): auth = "\(user)@"
-        case (let user, _?): auth = "\(user ?? ""):***@"
+        case (let user, let secret?): auth = "\(user ?? ""):\(secret)@"
         }
         switch endpoint {
         case .tcp(let host, let port): return "redis://\(auth)\(host):\(port)/\(database)"
