@@ -53,7 +53,7 @@ extension Worker {
     }
 
     /// Queues a task event and its history record when task events are on.
-    func taskEvent(_ type: String, _ job: Job, _ fields: [String: JSONValue] = [:]) {
+    func taskEvent(_ type: String, _ job: Job, _ makeFields: @autoclosure () -> [String: JSONValue] = [:]) {
         switch type {
         case "task-succeeded": counts.succeeded += 1
         case "task-failed": counts.failed += 1
@@ -61,6 +61,7 @@ extension Worker {
         default: break
         }
         guard taskEventsEnabled else { return }
+        let fields = makeFields()   // built only when events are on
         let now = String(Date().timeIntervalSince1970)
         var record: [String: String] = ["worker": configuration.nodeName, "timestamp": now]
         var state: String?

@@ -9,9 +9,9 @@ extension Worker {
         switch frame["outcome"]?.stringValue {
         case "success":
             let value = frame["result"] ?? .null
-            let repr = PythonRepr.truncated(PythonRepr.of(value))
-            logger.info("Task \(job.label) succeeded in \(String(format: "%.4f", runtime))s: \(repr.count > 200 ? String(repr.prefix(197)) + "..." : repr)")
-            taskEvent("task-succeeded", job, ["result": .string(repr), "runtime": .double(runtime)])
+            // Both messages are autoclosures: the repr is built only for a log level or events that want it.
+            logger.info("Task \(job.label) succeeded in \(String(format: "%.4f", runtime))s: \(Self.logRepr(value))")
+            taskEvent("task-succeeded", job, ["result": .string(PythonRepr.truncated(PythonRepr.of(value))), "runtime": .double(runtime)])
             if job.message.ignoresResult || job.info.ignoreResult {
                 if let ackTag { writes.ack(ackTag) }
             } else {
@@ -32,6 +32,12 @@ extension Worker {
                 ?? ExceptionInfo(type: "Exception", message: "the child reported a failure without details", module: "builtins")
             fail(job, state: .failure, exception: exception, traceback: frame["traceback"]?.stringValue, ackTag: ackTag)
         }
+    }
+
+    /// A result as the log line shows it: Python's repr, at most 200 characters.
+    static func logRepr(_ value: JSONValue) -> String {
+        let repr = PythonRepr.truncated(PythonRepr.of(value))
+        return repr.count > 200 ? String(repr.prefix(197)) + "..." : repr
     }
 
     /// Stores a failure and logs it as Celery does.
