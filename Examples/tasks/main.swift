@@ -29,6 +29,15 @@ app.task("tasks.crash") { () -> Int in
     return empty[Int.random(in: 0..<1)]
 }
 
+/// Returns at once, or traps when asked: a short task that sometimes takes its child down.
+app.task("tasks.fragile", parameters: ["crash"]) { (crash: Bool) -> Bool in
+    if crash {
+        let empty: [Int] = []
+        return empty[Int.random(in: 0..<1)] > 0
+    }
+    return false
+}
+
 app.rawTask("tasks.echo") { call in .object(call.kwargs) }
 
 app.task("tasks.spin", parameters: ["seconds"]) { (seconds: Double) -> Double in

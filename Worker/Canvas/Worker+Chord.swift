@@ -13,17 +13,24 @@ extension Worker {
         let link = FollowUpLink(parentID: job.message.id, rootID: job.message.rootID ?? job.message.id,
                                 queue: job.claimed.queue)
         let expiry = configuration.resultExpiry > 0 ? configuration.resultExpiry : 86_400
+        chordJoinsInFlight += 1
         Task { [backendClient, post, logger, label = job.label] in
-            do {
-                let reply = try await backendClient.evaluate(
-                    ChordJoin.partReturn, keys: ChordJoin.keys(group),
-                    arguments: [taskID, entry.jsonText, index, expiry, UUID().uuidString])
-                let entries = (reply.array ?? []).compactMap { $0.bytes.flatMap { try? JSONValue.parse($0) } }
-                guard !entries.isEmpty else { return }
-                post.yield(.chordComplete(callback: callback, entries: entries, link: link))
-            } catch {
-                logger.error("Task \(label): cannot add its result to chord \(group): \(error)")
+            var entries: [JSONValue]?
+            // A few tries: a part that never reaches the join would leave the chord unfinished.
+            for (attempt, pause) in [0.1, 0.5, 2.0, 0].enumerated() {
+                do {
+                    let reply = try await backendClient.evaluate(
+                        ChordJoin.partReturn, keys: ChordJoin.keys(group),
+                        arguments: [taskID, entry.jsonText, index, expiry, TaskID.make()])
+                    let parsed = (reply.array ?? []).compactMap { $0.bytes.flatMap { try? JSONValue.parse($0) } }
+                    entries = parsed.isEmpty ? nil : parsed
+                    break
+                } catch {
+                    logger.error("Task \(label): cannot add its result to chord \(group) (attempt \(attempt + 1)): \(error)")
+                    if pause > 0 { try? await Task.sleep(for: .seconds(pause)) }
+                }
             }
+            post.yield(.chordJoined(callback: callback, entries: entries, link: link))
         }
     }
 

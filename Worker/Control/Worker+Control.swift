@@ -139,17 +139,17 @@ extension Worker {
                 logger.warning("Terminating \(job.label) (\(signalName ?? "SIGTERM"))")
                 job.killedFor = (.revoked, .revoked("terminated"))
                 slot.state = .retiring
-                slot.process.kill(signal: signal)
+                slot.kill(signal: signal)
                 terminated.append(job.message.id)
             }
         }
         for index in pending.indices.reversed() where ids.contains(pending[index].message.id) {
             discardRevoked(pending.remove(at: index))
         }
-        // As Celery 5.7: a task still waiting (queued, held for its ETA, due for a retry) is
-        // REVOKED at once, not only when a worker meets its message.
-        let runningHere = Set(jobs.values.map(\.message.id))
-        for id in ids where !runningHere.contains(id) {
+        // As Celery 5.7: a task this worker holds for its ETA is REVOKED at once, not only when
+        // its message comes due (waiting ones in `pending` were just discarded, with their record).
+        // Ids it does not hold are left alone: they may be running elsewhere, with no record yet.
+        for id in ids where heldForETA[id] != nil {
             writes.storeIfWaiting(ResultRecord(taskID: id, status: .revoked, exception: .revoked("revoked"),
                                                traceback: nil, dateDone: Date()))
         }

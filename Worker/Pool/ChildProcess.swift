@@ -29,12 +29,13 @@ final class ChildProcess: @unchecked Sendable {
         process.standardOutput = output
         process.standardError = FileHandle.standardError
         writer = FrameWriter(descriptor: input.fileHandleForWriting.fileDescriptor)
+        let exit = ExitReport(onExit)
         process.terminationHandler = { finished in
-            onExit(finished.terminationStatus, finished.terminationReason == .uncaughtSignal)
+            exit.processEnded(status: finished.terminationStatus, signaled: finished.terminationReason == .uncaughtSignal)
         }
         try process.run()
         FrameListener.start(descriptor: output.fileHandleForReading.fileDescriptor, name: "taskq.child\(number).frames",
-                            onFrame: onFrame, onEnd: { _ in })
+                            onFrame: onFrame, onEnd: { _ in exit.framesEnded() })
     }
 
     /// The child's process id.
@@ -61,5 +62,42 @@ final class ChildProcess: @unchecked Sendable {
             return Int(line.split(separator: " ", omittingEmptySubsequences: true).dropFirst().first ?? "")
         }
         return nil
+    }
+}
+
+/// Reports a child's exit only after its last frames: the process end and the end of its
+/// frame pipe come on different threads, and a `done` frame still in the pipe must be
+/// handled before the exit (or a task that finished would count as lost).
+private final class ExitReport: @unchecked Sendable {
+    // Guarded by `lock`.
+    private let lock = NSLock()
+    private var status: (code: Int32, signaled: Bool)?
+    private var framesDone = false
+    private var reported = false
+    private let report: @Sendable (Int32, Bool) -> Void
+
+    /// How long the exit waits for the pipe to close (a grandchild may still hold it open).
+    static let pipeGrace = 2.0
+
+    init(_ report: @escaping @Sendable (Int32, Bool) -> Void) { self.report = report }
+
+    func processEnded(status code: Int32, signaled: Bool) {
+        lock.withLock { status = (code, signaled) }
+        fireIfReady(force: false)
+        DispatchQueue.global().asyncAfter(deadline: .now() + Self.pipeGrace) { self.fireIfReady(force: true) }
+    }
+
+    func framesEnded() {
+        lock.withLock { framesDone = true }
+        fireIfReady(force: false)
+    }
+
+    private func fireIfReady(force: Bool) {
+        let ready: (Int32, Bool)? = lock.withLock {
+            guard !reported, let status, framesDone || force else { return nil }
+            reported = true
+            return status
+        }
+        if let (code, signaled) = ready { report(code, signaled) }
     }
 }

@@ -19,8 +19,16 @@ final class ChildSlot {
     var tasksRun = 0
     /// Whether a new child takes this one's place when it exits (false when the pool shrinks).
     var replaceOnExit = true
+    /// Killed by the worker (time limit, terminate): the jobs it still holds never begin here.
+    var killed = false
 
     init(process: ChildProcess) {
         self.process = process
+    }
+
+    /// Kills the child on purpose; it starts nothing more in the worker's books.
+    func kill(signal: Int32 = SIGKILL) {
+        killed = true
+        process.kill(signal: signal)
     }
 }

@@ -84,6 +84,7 @@ extension Worker {
     /// Stores RETRY and schedules the next attempt: same id, `retries + 1`, ETA now + countdown.
     func retry(_ job: Job, countdown: Double, exception: ExceptionInfo, traceback: String?) {
         var next = job.message.redelivery()
+        next.properties[Self.heldForETAProperty] = nil   // a new delivery: announced as received again
         next.headers["retries"] = .int(job.message.retries + 1)
         next.headers["parent_id"] = .string(job.message.id)
         let due = Date().addingTimeInterval(countdown)

@@ -33,6 +33,8 @@ public final class Worker: Service, @unchecked Sendable {
     /// Messages this worker received and put in the scheduled set to wait for their ETA, by
     /// task id, for `inspect scheduled` and `query_task` (the messages themselves live in Redis).
     var heldForETA: [String: Job] = [:]
+    /// Chord joins sent and not answered yet (a warm shutdown waits for them).
+    var chordJoinsInFlight = 0
     private var nextJobNumber = 0
     private var nextChildNumber = 0
     private var creditsOut = 0
@@ -198,8 +200,10 @@ public final class Worker: Service, @unchecked Sendable {
             dispatchPending()
         case .revokedSync(let entries):
             revokedIDs.merge(entries)
-        case .chordComplete(let callback, let entries, let link):
-            completeChord(callback: callback, entries: entries, link: link)
+        case .chordJoined(let callback, let entries, let link):
+            chordJoinsInFlight -= 1
+            if let entries { completeChord(callback: callback, entries: entries, link: link) }
+            checkShutdownProgress()
         case .writesFlushed:
             transition(to: .stopped)
         case .shutdown(let cold):
@@ -265,7 +269,7 @@ public final class Worker: Service, @unchecked Sendable {
             if let started = job.startedAt { recordRuntime(of: job.message.name, Date().timeIntervalSince(started)) }
             finish(job, frame: frame)
             // The child goes on with the next job it holds, at once.
-            if let next = slot.jobs.first.flatMap({ jobs[$0] }), next.startedAt == nil { begin(next, on: slot) }
+            if !slot.killed, let next = slot.jobs.first.flatMap({ jobs[$0] }), next.startedAt == nil { begin(next, on: slot) }
             recycleIfNeeded(slot, number: number)
             dispatchPending()
         default:
@@ -548,11 +552,19 @@ public final class Worker: Service, @unchecked Sendable {
     private func freeChild(for job: Job) -> (Int, ChildSlot)? {
         let ready = children.filter { $0.value.state == .ready }
         if let idle = ready.filter({ $0.value.jobs.isEmpty }).min(by: { $0.key < $1.key }) { return (idle.key, idle.value) }
-        guard let average = averageRuntime[job.message.name], average < Self.shortTaskRuntime,
-              job.message.timeLimits.hard == nil, job.info.timeLimit == nil, configuration.timeLimit == nil else { return nil }
-        return ready.filter { $0.value.jobs.count < Self.childWindow }
+        guard isShort(job) else { return nil }
+        // Only behind jobs that are short too: a long one would hold the queued ones back.
+        return ready.filter { $0.value.jobs.count < Self.childWindow && $0.value.jobs.allSatisfy { jobs[$0].map(isShort) ?? false } }
             .min { ($0.value.jobs.count, $0.key) < ($1.value.jobs.count, $1.key) }
             .map { ($0.key, $0.value) }
+    }
+
+    /// Whether a job may wait in a child's queue: its task's average run is short, and no hard
+    /// time limit applies (a kill for it would take the queued jobs' child too).
+    private func isShort(_ job: Job) -> Bool {
+        guard let average = averageRuntime[job.message.name], average < Self.shortTaskRuntime else { return false }
+        return job.message.timeLimits.hard == nil && timeLimitOverrides[job.message.name]?.hard == nil
+            && job.info.timeLimit == nil && configuration.timeLimit == nil
     }
 
     /// Jobs a child holds at most: one running, the others queued behind it (short tasks only).
@@ -624,7 +636,7 @@ public final class Worker: Service, @unchecked Sendable {
             logger.warning("Terminating \(job.label) (signal \(signal))")
             job.killedFor = (.revoked, .revoked("terminated"))
             slot.state = .retiring
-            slot.process.kill(signal: signal)
+            slot.kill(signal: signal)
         }
     }
 
@@ -639,7 +651,7 @@ public final class Worker: Service, @unchecked Sendable {
             logger.error("Hard time limit (\(limit)s) exceeded for \(job.label)")
             job.killedFor = (.failure, ExceptionInfo(type: "TimeLimitExceeded", arguments: [.double(limit)], module: "billiard.exceptions"))
             slot.state = .retiring
-            slot.process.kill()
+            slot.kill()
         }
     }
 
@@ -675,7 +687,7 @@ public final class Worker: Service, @unchecked Sendable {
         }
         jobs.removeAll()
         writes.restore(giveBack)
-        for slot in children.values { slot.process.kill() }
+        for slot in children.values { slot.kill() }
         children.removeAll()
         writes.markGone(node: configuration.nodeName)
         events.worker("worker-offline", workerEventFields())
@@ -708,7 +720,7 @@ public final class Worker: Service, @unchecked Sendable {
             slot.state = .retiring
             slot.process.requestShutdown()
         }
-        if jobs.isEmpty && children.isEmpty {
+        if jobs.isEmpty && children.isEmpty && chordJoinsInFlight == 0 {
             writes.markGone(node: configuration.nodeName)
             events.worker("worker-offline", workerEventFields())
             recordStatus(workerEventFields(), online: false)

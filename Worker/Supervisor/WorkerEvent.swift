@@ -14,8 +14,9 @@ enum WorkerEvent: Sendable {
     case globalToken(job: Int, task: String, wait: Double)
     /// The revoked ids currently recorded in Redis.
     case revokedSync([(id: String, expiry: Double)])
-    /// This worker completed a chord's join: send (or fail) its callback.
-    case chordComplete(callback: JSONValue, entries: [JSONValue], link: FollowUpLink)
+    /// A chord join this worker sent was answered: with the entries when it completed the
+    /// chord (send or fail its callback), `nil` otherwise.
+    case chordJoined(callback: JSONValue, entries: [JSONValue]?, link: FollowUpLink)
     /// A timer tick: time limits, rate limits, heartbeats.
     case tick
     /// Every write queued before shutdown is in Redis.
