@@ -46,9 +46,9 @@ public struct WorkerConfiguration: Sendable {
     public var maxDeliveries: Int
     /// This run of the worker, unique across restarts under the same node name.
     ///
-    /// Claims are recorded as `"<node> <incarnation>"` and the liveness key holds the
-    /// incarnation, so a worker restarted under its old name tells its own claims
-    /// from those of the run that died.
+    /// Claims are recorded as `"<node> <incarnation>"` and each run has a liveness key of
+    /// its own, so a worker restarted under its old name tells its own claims from those of
+    /// the run before it, whether that one died or is still finishing a warm shutdown.
     public let incarnation = "\(getpid())-\(UInt32.random(in: 0 ... .max))"
 
     /// The holder recorded for each message this worker claims (`taskq:claims`).
@@ -77,6 +77,11 @@ public struct WorkerConfiguration: Sendable {
         self.resultExpiry = resultExpiry
         self.sendTaskEvents = sendTaskEvents
         self.maxDeliveries = maxDeliveries
+    }
+
+    /// Whether the node name's host part is this machine's (then a run's pid can be checked).
+    var runsOnThisHost: Bool {
+        nodeName.split(separator: "@", maxSplits: 1).last.map(String.init) == ProcessInfo.processInfo.hostName
     }
 
     /// How long the liveness key lasts without renewal: the visibility timeout, at least 6 s.

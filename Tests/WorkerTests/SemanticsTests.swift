@@ -231,6 +231,27 @@ struct SemanticsTests {
         #expect(try TestRedis.command(url, RedisCommand("HLEN", CeleryKeys.unacked)).integer == 0)
     }
 
+    @Test("a worker started under the name of one still running takes none of its messages")
+    func sameNameOverlap() async throws {
+        let url = try TestRedis.freshDatabase()
+        let arguments = ["-c", "1", "--acks-late", "--visibility-timeout", "6"]
+        let first = try WorkerProcess(url: url, arguments: arguments, name: "twin")
+        defer { first.stop() }
+        let app = App("tests", broker: url.unmasked)
+        let ids = try await app.sendBatch((0..<8).map { _ in BatchCall(name: "tasks.sleep", args: [0.5]) })
+        _ = try await TestRedis.waitUntil(timeout: 20) { first.log.components(separatedBy: "] received").count > 3 }
+        let second = try WorkerProcess(url: url, arguments: arguments, name: "twin")
+        defer { second.stop() }
+        for id in ids {
+            #expect(try await app.waitForRecord(id, timeout: .seconds(60)).status == .success)
+        }
+        let logs = first.log + second.log
+        for id in ids {
+            #expect(logs.components(separatedBy: "[\(id)] succeeded in").count == 2, "task \(id) ran more than once or never")
+        }
+        #expect(!second.log.contains("Restored"))
+    }
+
     @Test("warm shutdown in the middle of a run loses nothing and runs nothing twice")
     func warmShutdownMidRun() async throws {
         let url = try TestRedis.freshDatabase()

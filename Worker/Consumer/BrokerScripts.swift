@@ -193,10 +193,9 @@ enum BrokerScripts {
     return #due
     """)
 
-    /// Restores deliveries whose holder is gone: claimed by a TaskQ worker run whose liveness
-    /// key expired or now names a later run of the same node (claimed at least `visibility`
-    /// seconds ago), or claimed by anyone else (a Python worker) and older than kombu's own
-    /// visibility timeout.
+    /// Restores deliveries whose holder is gone: claimed at least `visibility` seconds ago by a
+    /// TaskQ worker run whose liveness key expired (or was removed), or claimed by anyone else
+    /// (a Python worker) and older than kombu's own visibility timeout.
     /// KEYS: bookkeeping. ARGV: now, visibility, kombu visibility, limit, alive-key prefix.
     /// Returns the number restored.
     static let recoverOrphans = RedisScript(forget + """
@@ -209,13 +208,8 @@ enum BrokerScripts {
       local owner = redis.call('HGET', KEYS[4], tag)
       local orphan
       if owner then
-        -- "<node> <incarnation>": orphaned once the node's liveness key is gone or names another run.
-        local node, run = string.match(owner, '^(.*) (%S+)$')
-        if node then
-          orphan = redis.call('GET', ARGV[5] .. node) ~= run
-        else
-          orphan = redis.call('EXISTS', ARGV[5] .. owner) == 0
-        end
+        -- The holder ("<node> <run>") has a liveness key of its own while it heartbeats.
+        orphan = redis.call('EXISTS', ARGV[5] .. owner) == 0
       else
         orphan = score < now - tonumber(ARGV[3])
       end

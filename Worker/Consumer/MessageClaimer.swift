@@ -159,13 +159,38 @@ final class MessageClaimer: @unchecked Sendable {
             arguments: [String(format: "%.6f", Date().timeIntervalSince1970), 500])
     }
 
-    /// At start-up: claims this run's liveness key, then restores at once what an earlier run
-    /// under the same node name (killed, so it never acked) still holds. Other workers'
-    /// messages are judged as usual: only those whose holder's liveness key is gone.
+    /// At start-up: marks this run alive, then restores at once what earlier runs under the
+    /// same node name still hold when they are certainly gone: on this host and their process
+    /// no longer exists (a SIGKILLed worker restarted in place). A run still going (a warm
+    /// shutdown overlapping its successor) keeps its messages; one on another host is judged
+    /// by its liveness key as usual.
     private func takeBackFromPredecessor(_ connection: RedisConnection) throws {
-        try connection.command(RedisCommand("SET", CeleryKeys.alivePrefix + configuration.nodeName, configuration.incarnation,
+        try connection.command(RedisCommand("SET", CeleryKeys.alivePrefix + configuration.claimHolder, String(getpid()),
                                             "PX", Int(configuration.livenessSeconds * 1000)))
+        let pattern = CeleryKeys.alivePrefix + Self.globEscaped(configuration.nodeName) + " *"
+        var cursor = "0"
+        repeat {
+            let reply = try connection.command(RedisCommand("SCAN", cursor, "MATCH", pattern, "COUNT", 1000))
+            cursor = reply.array?.first?.string ?? "0"
+            for key in reply.array?.last?.array?.compactMap(\.string) ?? [] where key != CeleryKeys.alivePrefix + configuration.claimHolder {
+                let pid = try connection.command(RedisCommand("GET", key)).string.flatMap { Int32($0) }
+                if let pid, configuration.runsOnThisHost, kill(pid, 0) == -1, errno == ESRCH {
+                    logger.info("A previous run of \(configuration.nodeName) (pid \(pid)) is gone; taking back what it held")
+                    try connection.command(RedisCommand("DEL", key))
+                }
+            }
+        } while cursor != "0"
         try recoverOrphans(connection, visibility: 0)
+    }
+
+    /// `text` with the glob characters of SCAN's MATCH escaped.
+    static func globEscaped(_ text: String) -> String {
+        var out = ""
+        for character in text {
+            if "*?[]\\".contains(character) { out.append("\\") }
+            out.append(character)
+        }
+        return out
     }
 
     /// Restores messages claimed at least `visibility` seconds ago whose holder stopped

@@ -107,13 +107,13 @@ final class WorkerWrites: Sendable {
     }
 
     /// Marks this run of the worker alive for `seconds` (other workers restore its messages once it lapses).
-    func markAlive(node: String, incarnation: String, seconds: Double) {
-        broker.enqueue([.command(RedisCommand("SET", CeleryKeys.alivePrefix + node, incarnation, "PX", Int(seconds * 1000)))])
+    func markAlive(holder: String, seconds: Double) {
+        broker.enqueue([.command(RedisCommand("SET", CeleryKeys.alivePrefix + holder, String(getpid()), "PX", Int(seconds * 1000)))])
     }
 
     /// Removes this worker's liveness key at a clean exit.
-    func markGone(node: String) {
-        broker.enqueue([.command(RedisCommand("DEL", CeleryKeys.alivePrefix + node))])
+    func markGone(holder: String) {
+        broker.enqueue([.command(RedisCommand("DEL", CeleryKeys.alivePrefix + holder))])
     }
 
     /// Waits until every queued write is in Redis.

@@ -527,8 +527,7 @@ public final class Worker: Service, @unchecked Sendable {
             lastHeartbeat = now
         }
         if now.timeIntervalSince(lastAlive) >= 2, state != .stopped {
-            writes.markAlive(node: configuration.nodeName, incarnation: configuration.incarnation,
-                             seconds: configuration.livenessSeconds)
+            writes.markAlive(holder: configuration.claimHolder, seconds: configuration.livenessSeconds)
             lastAlive = now
         }
         if now.timeIntervalSince(lastRenewal) >= max(0.5, configuration.visibilityTimeout / 3) {
@@ -689,7 +688,7 @@ public final class Worker: Service, @unchecked Sendable {
         writes.restore(giveBack)
         for slot in children.values { slot.kill() }
         children.removeAll()
-        writes.markGone(node: configuration.nodeName)
+        writes.markGone(holder: configuration.claimHolder)
         events.worker("worker-offline", workerEventFields())
         recordStatus(workerEventFields(), online: false)
         finishShutdown()
@@ -721,7 +720,7 @@ public final class Worker: Service, @unchecked Sendable {
             slot.process.requestShutdown()
         }
         if jobs.isEmpty && children.isEmpty && chordJoinsInFlight == 0 {
-            writes.markGone(node: configuration.nodeName)
+            writes.markGone(holder: configuration.claimHolder)
             events.worker("worker-offline", workerEventFields())
             recordStatus(workerEventFields(), online: false)
             finishShutdown()

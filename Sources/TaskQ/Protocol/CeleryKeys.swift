@@ -18,7 +18,8 @@ package enum CeleryKeys {
     package static let scheduledMessages = "taskq:scheduled:messages"
     /// TaskQ's hash of which worker claimed each delivery tag (for dead-worker recovery).
     package static let claims = "taskq:claims"
-    /// Prefix of each TaskQ worker's liveness key (`taskq:alive:<nodename>`, expires without heartbeats).
+    /// Prefix of each TaskQ worker run's liveness key (`taskq:alive:<nodename> <run>`, the same
+    /// holder its claims name in `taskq:claims`; it expires without heartbeats).
     package static let alivePrefix = "taskq:alive:"
     /// TaskQ's sorted set of revoked task ids, scored by when the revocation expires.
     package static let revoked = "taskq:revoked"
