@@ -192,6 +192,23 @@ struct RoundTripTests {
         #expect(worker.log.contains("Taking back"), "adds should have waited in the child behind a crash")
     }
 
+    @Test("a result key Redis refuses costs only that task's result, not the others written with it")
+    func refusedResultKey() async throws {
+        let url = try TestRedis.freshDatabase()
+        let worker = try WorkerProcess(url: url, arguments: ["-c", "1"])
+        defer { worker.stop() }
+        let app = App("tests", broker: url.unmasked)
+        let blocked = "blocked-result-key"
+        try TestRedis.command(url, RedisCommand("LPUSH", CeleryKeys.result(blocked), "not a result"))
+        let ids = try await app.sendBatch([BatchCall(name: "tasks.add", args: [1, 1], options: SendOptions(taskID: blocked))]
+            + (0..<20).map { BatchCall(name: "tasks.add", args: [.int($0), 1]) })
+        for id in ids.dropFirst() {
+            #expect(try await app.waitForRecord(id, timeout: .seconds(20)).status == .success)
+        }
+        #expect(try await TestRedis.waitUntil(timeout: 10) { worker.log.contains("Redis refused to store results under celery-task-meta-\(blocked)") })
+        #expect(try TestRedis.command(url, RedisCommand("HLEN", CeleryKeys.unacked)).integer == 0)
+    }
+
     @Test("taskq call --wait prints the result")
     func cliCall() async throws {
         let url = try TestRedis.freshDatabase()

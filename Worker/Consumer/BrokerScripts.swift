@@ -86,15 +86,20 @@ enum BrokerScripts {
     """)
 
     /// Stores results (never over a SUCCESS), publishes each, and acks each one's delivery
-    /// (when given) in the same step. KEYS: bookkeeping, result key 1, result key 2, ...
-    /// ARGV: ttl seconds, then per result: json, tag or "".
+    /// (when given) in the same step. A result key Redis refuses (another type under that
+    /// name, say) costs only its own record: the others are still stored and acked.
+    /// KEYS: bookkeeping, result key 1, result key 2, ... ARGV: ttl seconds, then per result: json, tag or "".
+    /// Returns the keys that could not be written.
     static let storeResults = RedisScript(forget + """
     local ttl = tonumber(ARGV[1])
+    local refused = {}
     for i = 5, #KEYS do
       local json = ARGV[(i - 5) * 2 + 2]
       local tag = ARGV[(i - 5) * 2 + 3]
-      local current = redis.call('GET', KEYS[i])
-      if not (current and string.find(current, '"status"%s*:%s*"SUCCESS"')) then
+      local current = redis.pcall('GET', KEYS[i])
+      if type(current) == 'table' and current.err then
+        refused[#refused + 1] = KEYS[i]
+      elseif not (current and string.find(current, '"status"%s*:%s*"SUCCESS"')) then
         if ttl > 0 then
           redis.call('SET', KEYS[i], json, 'EX', ttl)
         else
@@ -104,7 +109,7 @@ enum BrokerScripts {
       end
       if tag ~= '' then forget(tag, false) end
     end
-    return #KEYS - 4
+    return refused
     """)
 
     /// Stores a record only while the task is still waiting to run (no record, or PENDING,

@@ -146,6 +146,9 @@ final class RedisWriter: @unchecked Sendable {
         for (index, reply) in replies.enumerated() {
             if case .error(let message) = reply {
                 logger.error("Redis refused a write (\(commandName(writes[index]))): \(message)")
+            } else if case .script(let script, _, _) = writes[index], script.source == BrokerScripts.storeResults.source,
+                      let refused = reply.array?.compactMap(\.string), !refused.isEmpty {
+                logger.error("Redis refused to store results under \(refused.joined(separator: ", ")): the keys hold another type; those tasks were acked without a stored result")
             }
         }
     }
