@@ -126,16 +126,17 @@ extension Worker {
         // broadcast (from Python's `celery control revoke`, say).
         writes.recordRevoked(ids, until: Date().timeIntervalSince1970 + RevokedSet.lifetime)
         var terminated: [String] = []
+        // Jobs still waiting in a child's queue are dropped there, revoke or terminate alike:
+        // killing the child would take the task running ahead of them too.
+        for job in jobs.values where ids.contains(job.message.id) && job.startedAt == nil && job.killedFor == nil {
+            guard let number = job.child, let slot = children[number] else { continue }
+            job.dropRequested = terminate ? "terminated" : "revoked"
+            slot.process.send(["type": "drop", "job": .int(job.number)])
+        }
         if terminate {
             let signal = Self.signalNumber(signalName) ?? SIGTERM
-            for job in jobs.values where ids.contains(job.message.id) && job.killedFor == nil {
+            for job in jobs.values where ids.contains(job.message.id) && job.killedFor == nil && job.startedAt != nil {
                 guard let number = job.child, let slot = children[number] else { continue }
-                if job.startedAt == nil {
-                    // Still waiting in the child's queue: killing now would take the running task with it.
-                    job.terminateWhenStarted = signal
-                    terminated.append(job.message.id)
-                    continue
-                }
                 logger.warning("Terminating \(job.label) (\(signalName ?? "SIGTERM"))")
                 job.killedFor = (.revoked, .revoked("terminated"))
                 slot.state = .retiring

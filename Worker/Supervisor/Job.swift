@@ -31,8 +31,8 @@ final class Job {
     var waitingForGlobalToken = false
     /// The shared rate limiter booked a slot for it.
     var hasGlobalToken = false
-    /// A terminate (with this signal) that came while the job waited in its child's queue.
-    var terminateWhenStarted: Int32?
+    /// A revoke ("revoked") or terminate ("terminated") asked its child to drop it unstarted.
+    var dropRequested: String?
     /// Why the worker killed its child on purpose (time limit, terminate), if it did.
     var killedFor: (state: TaskState, exception: ExceptionInfo)?
 

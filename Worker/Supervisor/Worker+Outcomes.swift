@@ -20,6 +20,9 @@ extension Worker {
             }
             continueChain(after: job, result: value)
             joinChord(after: job, state: .success, result: value)
+        case "dropped":
+            // Revoked while it waited in the child, which never started it.
+            fail(job, state: .revoked, exception: .revoked(job.dropRequested ?? "revoked"), traceback: nil, ackTag: ackTag)
         case "retry":
             let exception = frame["exception"].flatMap(ExceptionInfo.init(json:))
                 ?? ExceptionInfo(type: "Retry", message: "retry", module: "celery.exceptions")

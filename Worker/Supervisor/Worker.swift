@@ -622,7 +622,7 @@ public final class Worker: Service, @unchecked Sendable {
     }
 
     /// A job's run begins on its child: start time, hard deadline, `task-started`, and the ack
-    /// of an early-acking task. A terminate that came while it waited in the child acts now.
+    /// of an early-acking task.
     private func begin(_ job: Job, on slot: ChildSlot) {
         job.startedAt = Date()
         job.hardDeadline = job.hardLimit.map { Date().addingTimeInterval($0) }
@@ -630,12 +630,6 @@ public final class Worker: Service, @unchecked Sendable {
         if !job.acksLate {
             writes.ack(job.claimed.deliveryTag)
             job.acked = true
-        }
-        if let signal = job.terminateWhenStarted {
-            logger.warning("Terminating \(job.label) (signal \(signal))")
-            job.killedFor = (.revoked, .revoked("terminated"))
-            slot.state = .retiring
-            slot.kill(signal: signal)
         }
     }
 

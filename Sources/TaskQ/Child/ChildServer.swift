@@ -20,6 +20,8 @@ package final class ChildServer: @unchecked Sendable {
     private var shuttingDown = false
     /// The task started last: the next one runs after it.
     private var tail: Task<Void, Never>?
+    /// Jobs the worker revoked while they waited their turn.
+    private var dropped: Set<Int> = []
 
     /// Serves the pool protocol until the worker says shutdown or closes stdin; then exits.
     package static func serve(app: App) -> Never {
@@ -62,6 +64,9 @@ package final class ChildServer: @unchecked Sendable {
             if let job = frame["job"]?.intValue {
                 lock.withLock { running[job] }?.cancel()
             }
+        case "drop":
+            // Revoked while waiting here: it is answered "dropped" when its turn comes, unrun.
+            if let job = frame["job"]?.intValue { _ = lock.withLock { dropped.insert(job) } }
         case "shutdown":
             beginShutdown()
         default:
@@ -94,11 +99,17 @@ package final class ChildServer: @unchecked Sendable {
             let previous = tail
             let task = Task.detached { [self] in
                 await previous?.value
-                if let softLimit, softLimit > 0 { self.startSoftTimer(job: job, seconds: softLimit) }
-                let outcome = await self.execute(name: name, call: call, context: makeContext(), job: job, softLimit: softLimit)
+                let outcome: [String: JSONValue]
+                if self.lock.withLock({ self.dropped.contains(job) }) {
+                    outcome = ["outcome": "dropped"]
+                } else {
+                    if let softLimit, softLimit > 0 { self.startSoftTimer(job: job, seconds: softLimit) }
+                    outcome = await self.execute(name: name, call: call, context: makeContext(), job: job, softLimit: softLimit)
+                }
                 self.lock.withLock {
                     self.running[job] = nil
                     self.softLimited.remove(job)
+                    self.dropped.remove(job)
                 }
                 var done = outcome
                 done["type"] = "done"
