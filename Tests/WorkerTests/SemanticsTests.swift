@@ -57,17 +57,17 @@ struct SemanticsTests {
         #expect(Date().timeIntervalSince(started) >= 0.95)
     }
 
-    @Test("100 ETA tasks survive a SIGKILLed worker and run once each, none before their ETA")
+    @Test("100 countdown (2 s) tasks survive a SIGKILLed worker and run once each, none before their ETA")
     func etaSurvivesWorkerKill() async throws {
         let url = try TestRedis.freshDatabase()
         let first = try WorkerProcess(url: url, arguments: ["-c", "2", "--visibility-timeout", "5"], name: "eta1")
         let tasks = ExampleTasks(url: url)
         var sent: [(id: String, eta: Date)] = []
         for index in 0..<100 {
-            // The ETA is fixed before sending: a send that stalls must not move the bound. It is far
-            // enough ahead that the kill below comes before any task is due: a task that ran on the
-            // killed worker (acks early) could have its result die with it, as in Celery.
-            let eta = Date().addingTimeInterval(6)
+            // A 2 s countdown, its ETA fixed before sending so a send that stalls cannot move the
+            // bound. The kill below must come before any task is due (checked): a task that ran on
+            // the killed worker (acks early) could have its result die with it, as in Celery.
+            let eta = Date().addingTimeInterval(2)
             let result = try await tasks.add.applyAsync(index, 1, options: SendOptions(eta: eta))
             sent.append((result.id, eta))
         }
