@@ -87,10 +87,10 @@ public final class App: Sendable {
         var ids: [String] = []
         commands.reserveCapacity(calls.count)
         for call in calls {
-            let message = makeMessage(name: call.name, args: call.args, kwargs: call.kwargs, options: call.options,
-                                      taskOptions: call.taskOptions ?? registry.task(named: call.name)?.options, origin: origin)
-            ids.append(message.id)
-            commands.append(RedisCommand("LPUSH", message.targetList(fallbackQueue: defaultQueue), message.envelope()))
+            let outgoing = outgoingMessage(name: call.name, args: call.args, kwargs: call.kwargs, options: call.options,
+                                           taskOptions: call.taskOptions ?? registry.task(named: call.name)?.options, origin: origin)
+            ids.append(outgoing.id)
+            commands.append(RedisCommand("LPUSH", outgoing.list, outgoing.envelope))
         }
         do {
             let replies = try await connections.broker().pipeline(commands)
@@ -114,27 +114,33 @@ public final class App: Sendable {
     /// Worked out once: looking up the host name costs more than publishing a message.
     private static let cachedOrigin = "gen\(ProcessInfo.processInfo.processIdentifier)@\(ProcessInfo.processInfo.hostName)"
 
-    func makeMessage(name: String, args: [JSONValue], kwargs: [String: JSONValue], options: SendOptions,
-                     taskOptions: TaskOptions?, origin: String) -> TaskMessage {
-        let id = options.taskID ?? TaskID.make()
-        let queue = options.queue ?? taskOptions?.queue ?? defaultQueue
-        return TaskMessage.make(
-            name: name, id: id, args: args, kwargs: kwargs, queue: queue,
-            priority: options.priority ?? taskOptions?.priority ?? 0,
-            eta: options.resolvedETA, expires: options.resolvedExpiry,
-            timeLimits: ((options.timeLimit ?? taskOptions?.timeLimit)?.seconds,
-                         (options.softTimeLimit ?? taskOptions?.softTimeLimit)?.seconds),
-            ignoreResult: options.ignoreResult ?? taskOptions?.ignoreResult ?? false,
-            origin: origin, extraHeaders: options.headers)
+    /// A new message's id, target list and envelope bytes.
+    func outgoingMessage(name: String, args: [JSONValue], kwargs: [String: JSONValue], options: SendOptions,
+                         taskOptions: TaskOptions?, origin: String) -> (id: String, list: String, envelope: [UInt8]) {
+        var fields = EnvelopeWriter.Fields(
+            name: name, id: options.taskID ?? TaskID.make(), deliveryTag: TaskID.make(), args: args, kwargs: kwargs,
+            queue: options.queue ?? taskOptions?.queue ?? defaultQueue, origin: origin)
+        fields.priority = options.priority ?? taskOptions?.priority ?? 0
+        fields.eta = options.resolvedETA
+        fields.expires = options.resolvedExpiry
+        fields.timeLimits = ((options.timeLimit ?? taskOptions?.timeLimit)?.seconds,
+                             (options.softTimeLimit ?? taskOptions?.softTimeLimit)?.seconds)
+        fields.ignoreResult = options.ignoreResult ?? taskOptions?.ignoreResult ?? false
+        fields.extraHeaders = options.headers
+        return (fields.id, CeleryKeys.queueList(fields.queue, priority: fields.priority), EnvelopeWriter.envelope(fields))
     }
 
     /// Publishes one message and returns its task id.
     func send(name: String, args: [JSONValue], kwargs: [String: JSONValue], options: SendOptions,
               taskOptions: TaskOptions?) async throws -> String {
-        let message = makeMessage(name: name, args: args, kwargs: kwargs, options: options,
-                                  taskOptions: taskOptions, origin: Self.origin)
-        try await publish(message)
-        return message.id
+        let outgoing = outgoingMessage(name: name, args: args, kwargs: kwargs, options: options,
+                                       taskOptions: taskOptions, origin: Self.origin)
+        do {
+            try await connections.broker().command(RedisCommand("LPUSH", outgoing.list, outgoing.envelope))
+        } catch {
+            throw TaskQError.wrapping(error)
+        }
+        return outgoing.id
     }
 
     /// LPUSHes a message onto its queue's list.

@@ -24,7 +24,7 @@ final class AppConnections: @unchecked Sendable {
     func broker() throws -> RedisClient {
         try lock.withLock {
             if let brokerClient { return brokerClient }
-            let client = RedisClient(url: try Self.parse(brokerURL, "broker"), name: "taskq.broker")
+            let client = RedisClient(url: try Self.parse(brokerURL, "broker"), name: "taskq.broker", direct: true)
             brokerClient = client
             return client
         }
@@ -34,7 +34,7 @@ final class AppConnections: @unchecked Sendable {
     func backend() throws -> RedisClient {
         try lock.withLock {
             if let backendClient { return backendClient }
-            let client = RedisClient(url: try Self.parse(backendURL, "result backend"), name: "taskq.backend")
+            let client = RedisClient(url: try Self.parse(backendURL, "result backend"), name: "taskq.backend", direct: true)
             backendClient = client
             return client
         }

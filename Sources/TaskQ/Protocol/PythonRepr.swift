@@ -29,7 +29,8 @@ package enum PythonRepr {
 
     /// Truncates to Celery's 1024-character limit for reprs.
     package static func truncated(_ text: String, limit: Int = 1024) -> String {
-        text.count <= limit ? text : String(text.prefix(limit - 3)) + "..."
+        // UTF-8 length bounds the character count from above: most reprs are decided without counting characters.
+        text.utf8.count <= limit || text.count <= limit ? text : String(text.prefix(limit - 3)) + "..."
     }
 
     private static func quoted(_ text: String) -> String {

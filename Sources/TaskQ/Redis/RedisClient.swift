@@ -11,12 +11,19 @@ package final class RedisClient: @unchecked Sendable {
     private let connectTimeout: Double
     // Only touched on `thread`.
     private var connection: RedisConnection?
+    private let directLane: DirectLane?
 
     /// Creates a client; nothing connects until the first call.
-    package init(url: RedisURL, name: String = "taskq.redis", connectTimeout: Double = 5) {
+    ///
+    /// With `direct`, single commands go through a `DirectLane` the caller
+    /// drives itself when it is free: for callers that send one command after
+    /// another and wait for each (the app's `delay()` and `get()`).
+    package init(url: RedisURL, name: String = "taskq.redis", connectTimeout: Double = 5, direct: Bool = false) {
         self.url = url
         self.connectTimeout = connectTimeout
-        self.thread = RedisThread(name: name)
+        let thread = RedisThread(name: name)
+        self.thread = thread
+        self.directLane = direct ? DirectLane(url: url, connectTimeout: connectTimeout, thread: thread) : nil
     }
 
     deinit { thread.stop() }
@@ -47,7 +54,13 @@ package final class RedisClient: @unchecked Sendable {
     /// Sends one command; an error reply is thrown.
     @discardableResult
     package func command(_ command: RedisCommand) async throws -> RedisReply {
-        try await withConnection { try $0.command(command) }
+        if let directLane, let reply = try await directLane.roundTrip(command) {
+            if case .error(let message) = reply {
+                throw RedisError(.reply, "Redis \(command.name) failed: \(message)")
+            }
+            return reply
+        }
+        return try await withConnection { try $0.command(command) }
     }
 
     /// Sends many commands in one round trip; error replies come back as values.
@@ -62,7 +75,7 @@ package final class RedisClient: @unchecked Sendable {
 
     /// Closes the connection and stops the thread.
     package func shutdown() async {
-        _ = try? await thread.run { self.connection?.close(); self.connection = nil }
+        _ = try? await thread.run { self.connection?.close(); self.connection = nil; self.directLane?.close() }
         thread.stop()
     }
 }

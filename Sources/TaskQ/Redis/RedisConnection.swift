@@ -142,6 +142,25 @@ package final class RedisConnection: @unchecked Sendable {
         return Self.convert(raw!.assumingMemoryBound(to: redisReply.self))
     }
 
+    /// Puts the socket in non-blocking mode for good: writes and reads then
+    /// return at once, and `readAvailable()` on an empty socket reads nothing.
+    package func makeNonBlocking() throws {
+        let context = try liveContext()
+        let flags = fcntl(context.pointee.fd, F_GETFL)
+        guard flags >= 0, fcntl(context.pointee.fd, F_SETFL, flags | O_NONBLOCK) == 0 else {
+            throw brokenConnection("making the socket non-blocking")
+        }
+        context.pointee.flags &= ~Int32(REDIS_BLOCK)
+    }
+
+    /// Writes as much of the queued commands as the socket takes now; true when all are written.
+    package func writeAvailable() throws -> Bool {
+        let context = try liveContext()
+        var done: Int32 = 0
+        if redisBufferWrite(context, &done) != REDIS_OK { throw brokenConnection("writing") }
+        return done != 0
+    }
+
     /// Reads whatever the socket has now (call only when `poll` says readable).
     package func readAvailable() throws {
         let context = try liveContext()

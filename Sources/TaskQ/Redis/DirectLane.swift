@@ -1,0 +1,94 @@
+import Foundation
+import Synchronization
+#if canImport(Glibc)
+import Glibc
+#endif
+
+/// A non-blocking Redis connection that the calling task drives itself.
+///
+/// A `RedisClient` hands each call to its own thread and resumes the caller by
+/// a continuation: two thread wake-ups, which on loopback cost more than the
+/// Redis round trip. For a caller that sends one command after another
+/// (`delay()` in a loop, `result.get()`) the lane does the work in the calling
+/// task instead: it writes the command on a non-blocking socket and polls for
+/// the reply, yielding to other tasks between polls. Nothing here blocks the
+/// cooperative pool: connecting, and waiting for a reply that takes longer than
+/// `pollBudget`, go to the client's thread as before.
+///
+/// One caller holds the lane at a time; a call that finds it taken returns nil
+/// and goes the thread's way.
+package final class DirectLane: @unchecked Sendable {
+    // Safe: `connection` is only touched by the one caller that holds `taken`
+    // (or by the thread while that caller awaits it).
+    private let taken = Atomic<Bool>(false)
+    private var connection: RedisConnection?
+    private let url: RedisURL
+    private let connectTimeout: Double
+    private let thread: RedisThread
+
+    /// How long a caller polls for its reply before it waits on the thread instead.
+    package static let pollBudget: UInt64 = 300_000
+
+    /// A lane to `url` that connects, and waits past the poll budget, on `thread`.
+    package init(url: RedisURL, connectTimeout: Double, thread: RedisThread) {
+        self.url = url
+        self.connectTimeout = connectTimeout
+        self.thread = thread
+    }
+
+    /// Runs one command through the lane and returns its reply (error replies
+    /// included), or nil if another call holds the lane right now.
+    package func roundTrip(_ command: RedisCommand) async throws -> RedisReply? {
+        guard taken.compareExchange(expected: false, desired: true, ordering: .acquiring).exchanged else { return nil }
+        defer { taken.store(false, ordering: .releasing) }
+        let live = try await liveConnection()
+        do {
+            try live.append(command)
+            while try !live.writeAvailable() { await Task.yield() }
+            let start = DispatchTime.now().uptimeNanoseconds
+            while true {
+                try live.readAvailable()
+                if let reply = try live.bufferedReply() { return reply }
+                if DispatchTime.now().uptimeNanoseconds - start > Self.pollBudget {
+                    return try await thread.run { try Self.waitForReply(on: live) }
+                }
+                await Task.yield()
+            }
+        } catch let error as RedisError where error.breaksConnection {
+            live.close()
+            connection = nil
+            throw error
+        }
+    }
+
+    /// Closes the lane's connection; call only when no call can be running.
+    package func close() {
+        connection?.close()
+        connection = nil
+    }
+
+    private func liveConnection() async throws -> RedisConnection {
+        if let connection { return connection }
+        let (url, connectTimeout) = (url, connectTimeout)
+        let made = try await thread.run {
+            let made = try RedisConnection(url: url, connectTimeout: connectTimeout)
+            try made.makeNonBlocking()
+            return made
+        }
+        connection = made
+        return made
+    }
+
+    /// Blocks on the socket until the reply is in: run only on the client's thread.
+    private static func waitForReply(on live: RedisConnection) throws -> RedisReply {
+        while true {
+            var descriptor = pollfd(fd: live.fileDescriptor, events: Int16(POLLIN), revents: 0)
+            let ready = poll(&descriptor, 1, 60_000)
+            if ready == 0 {
+                throw RedisError(.connection, "no reply from Redis at \(live.url) within 60 s; is redis-server running?")
+            }
+            if ready > 0 { try live.readAvailable() }
+            if let reply = try live.bufferedReply() { return reply }
+        }
+    }
+}
