@@ -238,6 +238,21 @@ struct RoundTripTests {
         #expect(try await result.get(timeout: .seconds(5)) == 1)
         #expect(worker.log.contains("Warm shutdown"))
     }
+
+    @Test("a warm shutdown that outlasts --shutdown-timeout turns cold, gives the task back and exits")
+    func warmShutdownTimesOut() async throws {
+        let url = try TestRedis.freshDatabase()
+        let worker = try WorkerProcess(url: url, arguments: ["-c", "1", "--shutdown-timeout", "1"])
+        let tasks = ExampleTasks(url: url)
+        let result = try await tasks.sleep.delay(30)
+        _ = try await TestRedis.waitUntil { worker.log.contains("Task tasks.sleep[\(result.id)] received") }
+        let started = Date()
+        _ = worker.stop(timeout: 20)
+        #expect(Date().timeIntervalSince(started) < 20, "the worker did not exit")
+        #expect(worker.log.contains("Shutdown timeout (1.0s) reached"))
+        #expect(worker.log.contains("Cold shutdown"))
+        #expect(worker.log.contains("Gave back running task tasks.sleep[\(result.id)]"))
+    }
 }
 
 /// Runs the `taskq` CLI and captures its output.

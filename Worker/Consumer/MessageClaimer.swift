@@ -64,6 +64,9 @@ final class MessageClaimer: @unchecked Sendable {
         lock.withLock { stopped = true }
         wake()
         finished.wait()
+        // Signalled once by the thread's end: pass it on, so a second stop() (a cold shutdown
+        // after a warm one) returns too instead of waiting forever.
+        finished.signal()
     }
 
     private func wake() {

@@ -74,6 +74,9 @@ final class RedisWriter: @unchecked Sendable {
         condition.signal()
         condition.unlock()
         finished.wait()
+        // Signalled once by the thread's end: pass it on, so a second stop() (a cold shutdown
+        // after a warm one) returns too instead of waiting forever.
+        finished.signal()
     }
 
     private func loop() {
