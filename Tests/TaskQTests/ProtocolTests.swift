@@ -94,6 +94,11 @@ struct ProtocolTests {
         let back = try ResultRecord(bytes: record.serialized())
         #expect(back.exception?.type == "ValueError")
         #expect(back.status.propagates)
+        // The written bytes say exactly what `json` says, extra members included and never doubled.
+        var clash = record
+        clash.extra["status"] = "PENDING"
+        #expect(try JSONValue.parse(record.serialized()) == json)
+        #expect(try JSONValue.parse(clash.serialized()) == json)
     }
 
     @Test("cuts frames out of arbitrary chunks")

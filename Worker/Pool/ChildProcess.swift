@@ -45,6 +45,10 @@ final class ChildProcess: @unchecked Sendable {
     @discardableResult
     func send(_ frame: JSONValue) -> Bool { writer.send(frame) }
 
+    /// Sends a frame already encoded by `Frame.encode`; false when the child has gone.
+    @discardableResult
+    func send(encoded frame: [UInt8]) -> Bool { writer.send(encoded: frame) }
+
     /// Kills the child at once (hard time limit, terminate, cold shutdown).
     func kill(signal: Int32 = SIGKILL) {
         _ = Glibc.kill(process.processIdentifier, signal)

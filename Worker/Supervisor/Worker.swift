@@ -549,13 +549,21 @@ public final class Worker: Service, @unchecked Sendable {
     /// short, the least busy child holding fewer than `childWindow` jobs, so that it has its
     /// next task at hand instead of waiting a round trip for it.
     private func freeChild(for job: Job) -> (Int, ChildSlot)? {
-        let ready = children.filter { $0.value.state == .ready }
-        if let idle = ready.filter({ $0.value.jobs.isEmpty }).min(by: { $0.key < $1.key }) { return (idle.key, idle.value) }
+        // Plain loops: this runs for every dispatch, and filtering the dictionary allocated twice.
+        var idle: (number: Int, slot: ChildSlot)?
+        for (number, slot) in children where slot.state == .ready && slot.jobs.isEmpty {
+            if idle.map({ number < $0.number }) ?? true { idle = (number, slot) }
+        }
+        if let idle { return idle }
         guard isShort(job) else { return nil }
         // Only behind jobs that are short too: a long one would hold the queued ones back.
-        return ready.filter { $0.value.jobs.count < Self.childWindow && $0.value.jobs.allSatisfy { jobs[$0].map(isShort) ?? false } }
-            .min { ($0.value.jobs.count, $0.key) < ($1.value.jobs.count, $1.key) }
-            .map { ($0.key, $0.value) }
+        var best: (number: Int, slot: ChildSlot)?
+        for (number, slot) in children where slot.state == .ready && slot.jobs.count < Self.childWindow {
+            if let current = best, (current.slot.jobs.count, current.number) <= (slot.jobs.count, number) { continue }
+            guard slot.jobs.allSatisfy({ jobs[$0].map(isShort) ?? false }) else { continue }
+            best = (number, slot)
+        }
+        return best
     }
 
     /// Whether a job may wait in a child's queue: its task's average run is short, and no hard
@@ -603,20 +611,9 @@ public final class Worker: Service, @unchecked Sendable {
         job.child = number
         jobs[job.number] = job
         slot.jobs.append(job.number)
-        let frame: JSONValue = .object([
-            "type": "run",
-            "job": .int(job.number),
-            "id": .string(job.message.id),
-            "task": .string(job.message.name),
-            "args": .array(job.message.args),
-            "kwargs": .object(job.message.kwargs),
-            "retries": .int(job.message.retries),
-            "root_id": job.message.rootID.map(JSONValue.string) ?? .null,
-            "parent_id": job.message.parentID.map(JSONValue.string) ?? .null,
-            "soft_time_limit": soft.map(JSONValue.double) ?? .null,
-        ])
+        let frame = RunFrame.encode(job: job.number, message: job.message, softTimeLimit: soft)
         if slot.jobs.count == 1 { begin(job, on: slot) }
-        if !slot.process.send(frame) {
+        if !slot.process.send(encoded: frame) {
             logger.warning("child \(number) did not take \(job.label); it is exiting")
         }
     }

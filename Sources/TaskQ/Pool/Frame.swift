@@ -6,8 +6,14 @@ package enum Frame {
 
     /// Encodes one frame.
     package static func encode(_ value: JSONValue) -> [UInt8] {
+        encode { value.write(to: &$0) }
+    }
+
+    /// Encodes one frame whose JSON `writeJSON` appends to the buffer it is given.
+    package static func encode(_ writeJSON: (inout [UInt8]) -> Void) -> [UInt8] {
         var payload: [UInt8] = [0, 0, 0, 0]
-        value.write(to: &payload)
+        payload.reserveCapacity(256)
+        writeJSON(&payload)
         let length = UInt32(payload.count - 4)
         payload[0] = UInt8(length >> 24)
         payload[1] = UInt8((length >> 16) & 0xFF)

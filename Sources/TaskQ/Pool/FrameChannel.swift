@@ -17,8 +17,13 @@ package final class FrameWriter: @unchecked Sendable {
     /// Writes one frame completely; returns false when the other side has gone.
     @discardableResult
     package func send(_ value: JSONValue) -> Bool {
-        let bytes = Frame.encode(value)
-        return lock.withLock {
+        send(encoded: Frame.encode(value))
+    }
+
+    /// Writes one frame already encoded by `Frame.encode`; returns false when the other side has gone.
+    @discardableResult
+    package func send(encoded bytes: [UInt8]) -> Bool {
+        lock.withLock {
             bytes.withUnsafeBytes { raw -> Bool in
                 var offset = 0
                 while offset < raw.count {

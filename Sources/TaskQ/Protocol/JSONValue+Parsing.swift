@@ -76,11 +76,19 @@ private struct JSONParser {
 
     mutating func parseObject(depth: Int) throws -> JSONValue {
         index += 1
-        var members: [String: JSONValue] = [:]
         skipWhitespace()
         if index < bytes.count, bytes[index] == UInt8(ascii: "}") {
             index += 1
-            return .object(members)
+            return .object([:])
+        }
+        // Members are collected first and hashed once into a dictionary of the right size:
+        // growing it member by member rehashes every key at each doubling.
+        var pairs: [(String, JSONValue)] = []
+        pairs.reserveCapacity(8)
+        func members() -> [String: JSONValue] {
+            var members = [String: JSONValue](minimumCapacity: pairs.count)
+            for (key, value) in pairs { members[key] = value }
+            return members
         }
         while true {
             skipWhitespace()
@@ -90,11 +98,11 @@ private struct JSONParser {
             guard index < bytes.count, bytes[index] == UInt8(ascii: ":") else { throw error("expected ':'") }
             index += 1
             skipWhitespace()
-            members[key] = try parseValue(depth: depth + 1)
+            pairs.append((key, try parseValue(depth: depth + 1)))
             skipWhitespace()
             guard index < bytes.count else { throw error("unexpected end of input") }
             if bytes[index] == UInt8(ascii: ",") { index += 1; continue }
-            if bytes[index] == UInt8(ascii: "}") { index += 1; return .object(members) }
+            if bytes[index] == UInt8(ascii: "}") { index += 1; return .object(members()) }
             throw error("expected ',' or '}'")
         }
     }

@@ -50,8 +50,35 @@ package struct ResultRecord: Sendable {
         return .object(members)
     }
 
-    /// The stored bytes.
-    package func serialized() -> [UInt8] { json.serialized() }
+    /// The stored bytes: the members of `json`, written without building its dictionary
+    /// (one record is written per task).
+    package func serialized() -> [UInt8] {
+        var out: [UInt8] = []
+        out.reserveCapacity(192)
+        out.append(contentsOf: #"{"status":"#.utf8)
+        JSONValue.writeString(status.rawValue, to: &out)
+        out.append(contentsOf: #","result":"#.utf8)
+        result.write(to: &out)
+        out.append(contentsOf: #","traceback":"#.utf8)
+        (traceback.map(JSONValue.string) ?? .null).write(to: &out)
+        out.append(contentsOf: #","children":"#.utf8)
+        children.write(to: &out)
+        out.append(contentsOf: #","date_done":"#.utf8)
+        (dateDone.map { JSONValue.string(CeleryTime.format($0)) } ?? .null).write(to: &out)
+        out.append(contentsOf: #","task_id":"#.utf8)
+        JSONValue.writeString(taskID, to: &out)
+        for (key, value) in extra where !Self.ownKeys.contains(key) {
+            out.append(UInt8(ascii: ","))
+            JSONValue.writeString(key, to: &out)
+            out.append(UInt8(ascii: ":"))
+            value.write(to: &out)
+        }
+        out.append(UInt8(ascii: "}"))
+        return out
+    }
+
+    /// The members `json` sets itself over any of `extra`.
+    private static let ownKeys: Set<String> = ["task_id", "status", "result", "traceback", "children", "date_done"]
 
     /// Reads a stored record.
     package init(json value: JSONValue) throws {

@@ -3,9 +3,9 @@ import Foundation
 /// A task message in Celery's protocol v2, in kombu's Redis envelope.
 package struct TaskMessage: Sendable {
     /// The v2 headers (`task`, `id`, `eta`, `retries`, ...), custom headers included.
-    package var headers: [String: JSONValue]
+    package var headers: [String: JSONValue] { didSet { header = HeaderFields(headers) } }
     /// The envelope properties (`delivery_tag`, `priority`, `delivery_info`, ...).
-    package var properties: [String: JSONValue]
+    package var properties: [String: JSONValue] { didSet { property = PropertyFields(properties) } }
     /// Positional arguments.
     package var args: [JSONValue]
     /// Keyword arguments.
@@ -13,34 +13,75 @@ package struct TaskMessage: Sendable {
     /// `{"callbacks", "errbacks", "chain", "chord"}`.
     package var embed: [String: JSONValue]
 
-    /// The task id.
-    package var id: String { headers["id"]?.stringValue ?? "" }
-    /// The registered task name.
-    package var name: String { headers["task"]?.stringValue ?? "" }
-    /// How many times the task was retried before this delivery.
-    package var retries: Int { headers["retries"]?.intValue ?? 0 }
-    /// The earliest time the task may run.
-    package var eta: Date? { headers["eta"]?.stringValue.flatMap(CeleryTime.parse) }
-    /// The time after which the task must not run.
-    package var expires: Date? { headers["expires"]?.stringValue.flatMap(CeleryTime.parse) }
-    /// The first task of the workflow.
-    package var rootID: String? { headers["root_id"]?.stringValue }
-    /// The task that sent this one.
-    package var parentID: String? { headers["parent_id"]?.stringValue }
-    /// The group this task belongs to.
-    package var groupID: String? { headers["group"]?.stringValue }
-    /// Whether the sender asked not to store a successful result.
-    package var ignoresResult: Bool { headers["ignore_result"]?.boolValue ?? false }
-    /// `timelimit: [hard, soft]` in seconds.
-    package var timeLimits: (hard: Double?, soft: Double?) {
-        (headers["timelimit"]?[0]?.doubleValue, headers["timelimit"]?[1]?.doubleValue)
+    /// The headers the worker reads again and again, looked up once per change of `headers`.
+    private var header: HeaderFields
+    /// The same for `properties`.
+    private var property: PropertyFields
+
+    private struct HeaderFields: Sendable {
+        let id: String
+        let name: String
+        let retries: Int
+        let eta: Date?
+        let expires: Date?
+        let rootID: String?
+        let parentID: String?
+        let groupID: String?
+        let ignoresResult: Bool
+        let timeLimits: (hard: Double?, soft: Double?)
+
+        init(_ headers: [String: JSONValue]) {
+            id = headers["id"]?.stringValue ?? ""
+            name = headers["task"]?.stringValue ?? ""
+            retries = headers["retries"]?.intValue ?? 0
+            eta = headers["eta"]?.stringValue.flatMap(CeleryTime.parse)
+            expires = headers["expires"]?.stringValue.flatMap(CeleryTime.parse)
+            rootID = headers["root_id"]?.stringValue
+            parentID = headers["parent_id"]?.stringValue
+            groupID = headers["group"]?.stringValue
+            ignoresResult = headers["ignore_result"]?.boolValue ?? false
+            timeLimits = (headers["timelimit"]?[0]?.doubleValue, headers["timelimit"]?[1]?.doubleValue)
+        }
     }
+
+    private struct PropertyFields: Sendable {
+        let deliveryTag: String
+        let priority: Int
+        let routingKey: String?
+
+        init(_ properties: [String: JSONValue]) {
+            deliveryTag = properties["delivery_tag"]?.stringValue ?? ""
+            priority = properties["priority"]?.intValue ?? 0
+            routingKey = properties["delivery_info"]?["routing_key"]?.stringValue
+        }
+    }
+
+    /// The task id.
+    package var id: String { header.id }
+    /// The registered task name.
+    package var name: String { header.name }
+    /// How many times the task was retried before this delivery.
+    package var retries: Int { header.retries }
+    /// The earliest time the task may run.
+    package var eta: Date? { header.eta }
+    /// The time after which the task must not run.
+    package var expires: Date? { header.expires }
+    /// The first task of the workflow.
+    package var rootID: String? { header.rootID }
+    /// The task that sent this one.
+    package var parentID: String? { header.parentID }
+    /// The group this task belongs to.
+    package var groupID: String? { header.groupID }
+    /// Whether the sender asked not to store a successful result.
+    package var ignoresResult: Bool { header.ignoresResult }
+    /// `timelimit: [hard, soft]` in seconds.
+    package var timeLimits: (hard: Double?, soft: Double?) { header.timeLimits }
     /// kombu's delivery tag, the key of the unacked bookkeeping.
-    package var deliveryTag: String { properties["delivery_tag"]?.stringValue ?? "" }
+    package var deliveryTag: String { property.deliveryTag }
     /// The message priority 0...9 (lower is served first on Redis).
-    package var priority: Int { properties["priority"]?.intValue ?? 0 }
+    package var priority: Int { property.priority }
     /// The routing key the message was published with (the queue name for the default exchange).
-    package var routingKey: String? { properties["delivery_info"]?["routing_key"]?.stringValue }
+    package var routingKey: String? { property.routingKey }
     /// Whether kombu marked the message as redelivered.
     package var redelivered: Bool {
         headers["redelivered"]?.boolValue ?? properties["delivery_info"]?["redelivered"]?.boolValue ?? false
@@ -54,6 +95,8 @@ package struct TaskMessage: Sendable {
                  kwargs: [String: JSONValue], embed: [String: JSONValue]) {
         self.headers = headers
         self.properties = properties
+        self.header = HeaderFields(headers)
+        self.property = PropertyFields(properties)
         self.args = args
         self.kwargs = kwargs
         self.embed = embed
