@@ -10,6 +10,7 @@ import Glibc
 /// worker copies to its log. Tasks run one at a time, in the order their `run`
 /// frames came: the worker may send a short task's frame while another runs, so
 /// the child has its next task at hand, and a crash still takes only one task.
+/// Task bodies run on the child's `ChildLoop` thread, which also reads the frames.
 package final class ChildServer: @unchecked Sendable {
     private let app: App
     private let output: FrameWriter
@@ -23,25 +24,31 @@ package final class ChildServer: @unchecked Sendable {
     /// Jobs the worker revoked while they waited their turn.
     private var dropped: Set<Int> = []
 
+    /// The thread that reads frames and runs task bodies.
+    private let loop: ChildLoop
+
     /// Serves the pool protocol until the worker says shutdown or closes stdin; then exits.
-    package static func serve(app: App) -> Never {
+    package static func serve(app: App) async -> Never {
         let framesOut = dup(STDOUT_FILENO)
         dup2(STDERR_FILENO, STDOUT_FILENO)
         signal(SIGPIPE, SIG_IGN)
         signal(SIGINT, SIG_IGN)
-        let server = ChildServer(app: app, output: FrameWriter(descriptor: framesOut))
+        let loop = ChildLoop(input: STDIN_FILENO)
+        let server = ChildServer(app: app, output: FrameWriter(descriptor: framesOut), loop: loop)
         server.sayHello()
-        FrameListener.start(descriptor: STDIN_FILENO, name: "taskq.child.frames", onFrame: { frame in
+        loop.start(onFrame: { frame in
             server.handle(frame)
         }, onEnd: { _ in
             server.beginShutdown()
         })
-        while true { sleep(3600) }
+        // The process ends by exit() once shutdown is done; until then this task just waits.
+        while true { try? await Task.sleep(for: .seconds(3600)) }
     }
 
-    private init(app: App, output: FrameWriter) {
+    private init(app: App, output: FrameWriter, loop: ChildLoop) {
         self.app = app
         self.output = output
+        self.loop = loop
     }
 
     private func sayHello() {
@@ -97,7 +104,8 @@ package final class ChildServer: @unchecked Sendable {
         }
         lock.withLock {
             let previous = tail
-            let task = Task.detached { [self] in
+            // Runs on the loop's thread (see ChildLoop), after the task started before it.
+            let task = Task(executorPreference: loop) { [self] in
                 await previous?.value
                 let outcome: [String: JSONValue]
                 if self.lock.withLock({ self.dropped.contains(job) }) {

@@ -5,7 +5,7 @@ extension App {
     /// otherwise runs the app's own small command line (`list`, `call`).
     public func run(arguments: [String] = CommandLine.arguments) async throws {
         if ProcessInfo.processInfo.environment["TASKQ_CHILD"] == "1" {
-            ChildServer.serve(app: self)
+            await ChildServer.serve(app: self)
         }
         try await AppCommandLine(app: self).run(Array(arguments.dropFirst()))
     }
