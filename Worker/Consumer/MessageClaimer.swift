@@ -82,6 +82,7 @@ final class MessageClaimer: @unchecked Sendable {
         var outage = false
         var lastPromotion = Date.distantPast
         var lastRecovery = Date.distantPast
+        var queuesLookEmpty = false
         defer {
             connection?.close()
             doorbells.forEach { $0.close() }
@@ -110,14 +111,20 @@ final class MessageClaimer: @unchecked Sendable {
                     backoff = 0.2
                 }
                 let allowed = lock.withLock { credits }
-                if allowed > 0 {
-                    let claimed = try claim(on: live, limit: min(allowed, 1000), lists: lists)
+                if allowed > 0 && !queuesLookEmpty {
+                    let limit = min(allowed, 1000)
+                    let claimed = try claim(on: live, limit: limit, lists: lists)
+                    // A claim that got fewer than it asked for emptied the queues: the next
+                    // one waits for a doorbell (which rings at once if more came meanwhile)
+                    // instead of asking Redis again straight away.
+                    queuesLookEmpty = claimed.count < limit
                     if !claimed.isEmpty {
                         lock.withLock { credits -= claimed.count }
                         deliver(claimed)
                         continue
                     }
                 }
+                queuesLookEmpty = false
                 try waitForWork(doorbells: &doorbells, watchQueues: allowed > 0)
             } catch {
                 connection?.close()

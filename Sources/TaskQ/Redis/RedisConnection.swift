@@ -94,30 +94,27 @@ package final class RedisConnection: @unchecked Sendable {
     }
 
     /// Queues a command in hiredis' output buffer without sending it.
+    ///
+    /// The command is written in Redis' wire form (RESP) here, in one buffer, and handed
+    /// to hiredis as formatted: one copy of each argument instead of three.
     package func append(_ command: RedisCommand) throws {
         let context = try liveContext()
-        var buffer: [UInt8] = []
-        var lengths: [Int] = []
-        lengths.reserveCapacity(command.arguments.count)
+        var size = 16
+        for argument in command.arguments { size += argument.count + 16 }
+        var wire: [UInt8] = []
+        wire.reserveCapacity(size)
+        wire.append(UInt8(ascii: "*"))
+        wire.append(contentsOf: String(command.arguments.count).utf8)
+        wire.append(contentsOf: [13, 10])
         for argument in command.arguments {
-            buffer.append(contentsOf: argument)
-            lengths.append(argument.count)
+            wire.append(UInt8(ascii: "$"))
+            wire.append(contentsOf: String(argument.count).utf8)
+            wire.append(contentsOf: [13, 10])
+            wire.append(contentsOf: argument)
+            wire.append(contentsOf: [13, 10])
         }
-        if buffer.isEmpty { buffer.append(0) }
-        let status = buffer.withUnsafeBufferPointer { bytes -> Int32 in
-            let base = UnsafeRawPointer(bytes.baseAddress!)
-            var pointers: [UnsafePointer<CChar>?] = []
-            pointers.reserveCapacity(lengths.count)
-            var offset = 0
-            for length in lengths {
-                pointers.append((base + offset).assumingMemoryBound(to: CChar.self))
-                offset += length
-            }
-            return pointers.withUnsafeMutableBufferPointer { argv in
-                lengths.withUnsafeBufferPointer { argvlen in
-                    redisAppendCommandArgv(context, Int32(lengths.count), argv.baseAddress, argvlen.baseAddress)
-                }
-            }
+        let status = wire.withUnsafeBytes { bytes in
+            redisAppendFormattedCommand(context, bytes.baseAddress!.assumingMemoryBound(to: CChar.self), bytes.count)
         }
         if status != REDIS_OK { throw brokenConnection("queueing \(command.name)") }
     }
