@@ -37,35 +37,54 @@ enum BrokerScripts {
     local node = ARGV[3]
     local out = {}
     local taken = 0
+    -- One multi-member ZADD and HSETs per list instead of one call per message.
+    local scores, entries, holders = {}, {}, {}
+    local function flush()
+      if #scores > 0 then
+        redis.call('ZADD', KEYS[2], unpack(scores))
+        redis.call('HSET', KEYS[1], unpack(entries))
+        redis.call('HSET', KEYS[4], unpack(holders))
+        scores, entries, holders = {}, {}, {}
+      end
+    end
     for i = 6, #KEYS do
       local queue = ARGV[i - 2]
+      local quotedQueue = cjson.encode(queue)
       while taken < limit do
-        local msg = redis.call('RPOP', KEYS[i])
-        if not msg then break end
-        taken = taken + 1
-        local tag = string.match(msg, '"delivery_tag"%s*:%s*"([^"]+)"')
-        if not tag then
-          local ok, env = pcall(cjson.decode, msg)
-          if ok and type(env) == 'table' and type(env.properties) == 'table' and type(env.properties.delivery_tag) == 'string' then
-            tag = env.properties.delivery_tag
+        local batch = redis.call('RPOP', KEYS[i], math.min(limit - taken, 500))
+        if not batch then break end
+        for _, msg in ipairs(batch) do
+          taken = taken + 1
+          local tag
+          local at = string.find(msg, '"delivery_tag"', 1, true)
+          if at then tag = string.match(msg, '^%s*:%s*"([^"]+)"', at + 14) end
+          if not tag then
+            local ok, env = pcall(cjson.decode, msg)
+            if ok and type(env) == 'table' and type(env.properties) == 'table' and type(env.properties.delivery_tag) == 'string' then
+              tag = env.properties.delivery_tag
+            end
+          end
+          if tag then
+            scores[#scores + 1] = now
+            scores[#scores + 1] = tag
+            entries[#entries + 1] = tag
+            entries[#entries + 1] = '[' .. msg .. ', "", ' .. quotedQueue .. ']'
+            holders[#holders + 1] = tag
+            holders[#holders + 1] = node
+            local count = redis.call('HINCRBY', KEYS[3], tag, 1)
+            out[#out + 1] = queue
+            out[#out + 1] = tag
+            out[#out + 1] = msg
+            out[#out + 1] = tostring(count)
+          else
+            redis.call('LPUSH', KEYS[5], cjson.encode({reason = 'envelope has no properties.delivery_tag (not a kombu message?)', queue = queue, time = tonumber(now), raw = msg}))
+            out[#out + 1] = queue
+            out[#out + 1] = ''
+            out[#out + 1] = msg
+            out[#out + 1] = '0'
           end
         end
-        if tag then
-          redis.call('ZADD', KEYS[2], now, tag)
-          redis.call('HSET', KEYS[1], tag, '[' .. msg .. ', "", ' .. cjson.encode(queue) .. ']')
-          redis.call('HSET', KEYS[4], tag, node)
-          local count = redis.call('HINCRBY', KEYS[3], tag, 1)
-          out[#out + 1] = queue
-          out[#out + 1] = tag
-          out[#out + 1] = msg
-          out[#out + 1] = tostring(count)
-        else
-          redis.call('LPUSH', KEYS[5], cjson.encode({reason = 'envelope has no properties.delivery_tag (not a kombu message?)', queue = queue, time = tonumber(now), raw = msg}))
-          out[#out + 1] = queue
-          out[#out + 1] = ''
-          out[#out + 1] = msg
-          out[#out + 1] = '0'
-        end
+        flush()
       end
     end
     return out
