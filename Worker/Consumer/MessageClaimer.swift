@@ -29,7 +29,7 @@ final class MessageClaimer: @unchecked Sendable {
     private let logger: Logger
     private let deliver: @Sendable ([ClaimedMessage]) -> Void
     // Guarded by `lock`.
-    private let lock = NSLock()
+    private let lock = PosixLock()
     private var credits = 0
     private var stopped = false
     private var paused = false
@@ -47,9 +47,7 @@ final class MessageClaimer: @unchecked Sendable {
         wakeRead = fds[0]
         wakeWrite = fds[1]
         _ = fcntl(wakeRead, F_SETFL, fcntl(wakeRead, F_GETFL) | O_NONBLOCK)
-        let thread = Thread { [self] in self.loop() }
-        thread.name = "taskq.claimer"
-        thread.start()
+        PosixThread.start(name: "taskq.claimer") { [self] in self.loop() }
     }
 
     /// Allows `count` more messages to be claimed.
@@ -134,7 +132,7 @@ final class MessageClaimer: @unchecked Sendable {
                     logger.error("consumer: \(error). Trying again with backoff (up to 5 s between attempts)")
                     outage = true
                 }
-                Thread.sleep(forTimeInterval: backoff)
+                PosixThread.sleep(seconds: backoff)
                 backoff = min(backoff * 2, 5)
             }
         }

@@ -74,7 +74,7 @@ final class ChildProcess: @unchecked Sendable {
 /// handled before the exit (or a task that finished would count as lost).
 private final class ExitReport: @unchecked Sendable {
     // Guarded by `lock`.
-    private let lock = NSLock()
+    private let lock = PosixLock()
     private var status: (code: Int32, signaled: Bool)?
     private var framesDone = false
     private var reported = false

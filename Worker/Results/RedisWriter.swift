@@ -29,7 +29,7 @@ final class RedisWriter: @unchecked Sendable {
     private let url: RedisURL
     private let logger: Logger
     // Guarded by `condition`.
-    private let condition = NSCondition()
+    private let condition = PosixCondition()
     private var queue: [Entry] = []
     private var stopped = false
     private var giveUpAt: Date?
@@ -39,9 +39,7 @@ final class RedisWriter: @unchecked Sendable {
     init(url: RedisURL, name: String, logger: Logger) {
         self.url = url
         self.logger = logger
-        let thread = Thread { [self] in self.loop() }
-        thread.name = name
-        thread.start()
+        PosixThread.start(name: name) { [self] in self.loop() }
     }
 
     /// Queues writes; `completion` runs on the writer's thread once Redis has them.
@@ -121,7 +119,7 @@ final class RedisWriter: @unchecked Sendable {
                         logger.critical("shutting down with Redis unreachable: \(count) write(s) (results, acks, events) could not be sent; unacknowledged messages stay in 'unacked' and are restored by the next worker")
                         break
                     }
-                    Thread.sleep(forTimeInterval: backoff)
+                    PosixThread.sleep(seconds: backoff)
                     backoff = min(backoff * 2, 5)
                 }
             }

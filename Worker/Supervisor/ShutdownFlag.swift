@@ -1,9 +1,10 @@
 import Foundation
+import TaskQ
 
 /// A flag raised once a shutdown was asked for, readable from any thread.
 final class ShutdownFlag: @unchecked Sendable {
     // Guarded by `lock`.
-    private let lock = NSLock()
+    private let lock = PosixLock()
     private var raised = false
 
     /// Raises the flag.

@@ -1,4 +1,4 @@
-import Foundation
+import FoundationEssentials
 #if canImport(Glibc)
 import Glibc
 #endif
@@ -18,7 +18,7 @@ import Glibc
 package final class ChildLoop: TaskExecutor, @unchecked Sendable {
     // Safe: `queue` and `sleeping` are only touched while holding `lock`; the rest
     // belongs to the loop's thread.
-    private let lock = NSLock()
+    private let lock = PosixLock()
     private var queue: [UnownedJob] = []
     private var sleeping = false
     private let input: Int32
@@ -56,9 +56,7 @@ package final class ChildLoop: TaskExecutor, @unchecked Sendable {
     /// `onFrame` is called on the loop's thread for each frame; `onEnd` once, when the
     /// worker closes the pipe or sends something unreadable. Jobs keep running after that.
     package func start(onFrame: @escaping @Sendable (JSONValue) -> Void, onEnd: @escaping @Sendable (String?) -> Void) {
-        let thread = Thread { [self] in self.run(onFrame: onFrame, onEnd: onEnd) }
-        thread.name = "taskq.child.loop"
-        thread.start()
+        PosixThread.start(name: "taskq.child.loop") { [self] in self.run(onFrame: onFrame, onEnd: onEnd) }
     }
 
     private func run(onFrame: (JSONValue) -> Void, onEnd: (String?) -> Void) {

@@ -1,4 +1,4 @@
-import Foundation
+import FoundationEssentials
 #if canImport(Glibc)
 import Glibc
 #endif
@@ -15,7 +15,7 @@ package final class ChildServer: @unchecked Sendable {
     private let app: App
     private let output: FrameWriter
     // Guarded by `lock`: running jobs by job number.
-    private let lock = NSLock()
+    private let lock = PosixLock()
     private var running: [Int: Task<Void, Never>] = [:]
     private var softLimited: Set<Int> = []
     private var shuttingDown = false
@@ -77,7 +77,8 @@ package final class ChildServer: @unchecked Sendable {
         case "shutdown":
             beginShutdown()
         default:
-            FileHandle.standardError.write(Data("taskq child: ignoring unknown frame \(frame.jsonText)\n".utf8))
+            let line = Array("taskq child: ignoring unknown frame \(frame.jsonText)\n".utf8)
+            _ = line.withUnsafeBytes { write(STDERR_FILENO, $0.baseAddress, $0.count) }
         }
     }
 

@@ -1,4 +1,4 @@
-import Foundation
+import FoundationEssentials
 
 extension App {
     /// Hands control to TaskQ: serves a worker as a pool child when started by one,

@@ -1,4 +1,4 @@
-import Foundation
+import FoundationEssentials
 import Logging
 
 /// A TaskQ application: its tasks, its broker and its result backend.

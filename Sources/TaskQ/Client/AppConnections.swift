@@ -1,4 +1,4 @@
-import Foundation
+import FoundationEssentials
 import Logging
 
 /// The app's Redis connections, made on first use: broker, result backend, result subscriber.
@@ -7,7 +7,7 @@ final class AppConnections: @unchecked Sendable {
     private let backendURL: String
     private let logger: Logger
     // Guarded by `lock`.
-    private let lock = NSLock()
+    private let lock = PosixLock()
     private var brokerClient: RedisClient?
     private var backendClient: RedisClient?
     private var resultSubscriber: RedisSubscriber?

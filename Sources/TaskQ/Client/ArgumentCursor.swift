@@ -1,4 +1,4 @@
-import Foundation
+import FoundationEssentials
 
 /// Hands out a call's arguments one by one, decoded into the types the task declares.
 ///

@@ -1,4 +1,4 @@
-import Foundation
+import FoundationEssentials
 
 /// A handle on a task's result, like Celery's `AsyncResult`.
 public struct AsyncResult<Output: Decodable & Sendable>: Sendable {

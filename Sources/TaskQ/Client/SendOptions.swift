@@ -1,4 +1,4 @@
-import Foundation
+import FoundationEssentials
 
 /// Options for one call, as Celery's `apply_async` takes them.
 public struct SendOptions: Sendable {

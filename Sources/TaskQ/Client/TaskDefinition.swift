@@ -1,4 +1,4 @@
-import Foundation
+import FoundationEssentials
 
 /// A registered task with typed arguments and result; send it with `delay` or `applyAsync`.
 public struct TaskDefinition<each Argument: Codable & Sendable, Output: Codable & Sendable>: Sendable {

@@ -1,4 +1,4 @@
-import Foundation
+import FoundationEssentials
 
 /// A task as the app registered it: name, options and a type-erased body.
 package struct RegisteredTask: Sendable {
@@ -15,7 +15,7 @@ package struct RegisteredTask: Sendable {
 /// The tasks an app knows, by name.
 package final class TaskRegistry: @unchecked Sendable {
     // Guarded by `lock`.
-    private let lock = NSLock()
+    private let lock = PosixLock()
     private var tasks: [String: RegisteredTask] = [:]
 
     package init() {}

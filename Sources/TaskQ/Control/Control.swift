@@ -1,4 +1,4 @@
-import Foundation
+import FoundationEssentials
 
 /// Remote control of workers, like Celery's `app.control`: revoke, rate limits, inspect.
 ///
@@ -86,7 +86,7 @@ public struct Control: Sendable {
             while Date() < deadline {
                 if let expected, replies.count >= expected { break }
                 let wait = max(0.01, min(1, deadline.timeIntervalSinceNow))
-                let popped = try await waiter.command(RedisCommand("BRPOP", queue, String(format: "%.3f", wait)))
+                let popped = try await waiter.command(RedisCommand("BRPOP", queue, String((wait * 1000).rounded() / 1000)))
                 guard let payload = popped.array?[safe: 1]?.bytes,
                       let opened = try? ControlEnvelope.open(payload),
                       opened.headers["ticket"]?.stringValue == ticket,

@@ -1,4 +1,4 @@
-import Foundation
+import FoundationEssentials
 
 /// Celery's remote-control ("pidbox") messages: broadcasts to workers and their replies.
 package enum ControlEnvelope {

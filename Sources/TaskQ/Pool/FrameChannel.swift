@@ -1,4 +1,4 @@
-import Foundation
+import FoundationEssentials
 #if canImport(Glibc)
 import Glibc
 #endif
@@ -7,7 +7,7 @@ import Glibc
 package final class FrameWriter: @unchecked Sendable {
     private let descriptor: Int32
     // Serialises writes from several tasks.
-    private let lock = NSLock()
+    private let lock = PosixLock()
 
     /// Wraps a writable descriptor (a pipe).
     package init(descriptor: Int32) {
@@ -51,7 +51,7 @@ package enum FrameListener {
     package static func start(descriptor: Int32, name: String,
                               onFrame: @escaping @Sendable (JSONValue) -> Void,
                               onEnd: @escaping @Sendable (String?) -> Void) {
-        let thread = Thread {
+        PosixThread.start(name: name) {
             var reader = FrameReader()
             var chunk = [UInt8](repeating: 0, count: 1 << 16)
             while true {
@@ -70,7 +70,5 @@ package enum FrameListener {
                 }
             }
         }
-        thread.name = name
-        thread.start()
     }
 }

@@ -1,4 +1,4 @@
-import Foundation
+import FoundationEssentials
 
 /// Writes a new task message's kombu envelope straight to bytes.
 ///

@@ -1,4 +1,4 @@
-import Foundation
+import FoundationEssentials
 
 /// A JSON document that could not be parsed.
 public struct JSONParseError: Error, CustomStringConvertible, Sendable {

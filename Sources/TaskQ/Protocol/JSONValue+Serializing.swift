@@ -1,4 +1,4 @@
-import Foundation
+import FoundationEssentials
 
 extension JSONValue {
     /// The value as compact JSON text (Python's `json.dumps` spacing is not needed by any reader),

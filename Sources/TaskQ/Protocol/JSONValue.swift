@@ -1,4 +1,4 @@
-import Foundation
+import FoundationEssentials
 
 /// Any JSON value: the arguments, keyword arguments and results that travel on the wire.
 public enum JSONValue: Sendable, Hashable {

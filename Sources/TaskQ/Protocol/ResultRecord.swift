@@ -1,4 +1,4 @@
-import Foundation
+import FoundationEssentials
 
 /// A task's record in the result backend (`celery-task-meta-<id>`), in Celery's shape.
 package struct ResultRecord: Sendable {

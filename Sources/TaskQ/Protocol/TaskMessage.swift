@@ -1,4 +1,4 @@
-import Foundation
+import FoundationEssentials
 
 /// A task message in Celery's protocol v2, in kombu's Redis envelope.
 package struct TaskMessage: Sendable {

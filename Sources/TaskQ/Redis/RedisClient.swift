@@ -1,4 +1,4 @@
-import Foundation
+import FoundationEssentials
 
 /// A Redis connection on its own thread, reconnected on demand.
 ///

@@ -1,4 +1,4 @@
-import Foundation
+import FoundationEssentials
 
 /// Something that can be one argument of a Redis command.
 package protocol RedisArgument: Sendable {

@@ -1,11 +1,11 @@
-import Foundation
+import FoundationEssentials
 
 /// A Lua script run with EVALSHA, loaded with SCRIPT LOAD on first use or NOSCRIPT.
 package final class RedisScript: @unchecked Sendable {
     /// The Lua source.
     package let source: String
     // Guarded by `lock`: the SHA Redis returned from SCRIPT LOAD.
-    private let lock = NSLock()
+    private let lock = PosixLock()
     private var sha: String?
 
     /// Wraps a Lua source.

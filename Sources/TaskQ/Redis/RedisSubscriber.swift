@@ -1,4 +1,4 @@
-import Foundation
+import FoundationEssentials
 import Logging
 #if canImport(Glibc)
 import Glibc
@@ -36,7 +36,7 @@ package final class RedisSubscriber: @unchecked Sendable {
     private let url: RedisURL
     private let logger: Logger
     // Guarded by `lock`.
-    private let lock = NSLock()
+    private let lock = PosixLock()
     private var handlers: [Topic: [Int: Handler]] = [:]
     private var confirmed: Set<Topic> = []
     private var wanted: Set<Topic> = []
@@ -56,9 +56,7 @@ package final class RedisSubscriber: @unchecked Sendable {
         wakeRead = fds[0]
         wakeWrite = fds[1]
         _ = fcntl(wakeRead, F_SETFL, fcntl(wakeRead, F_GETFL) | O_NONBLOCK)
-        let thread = Thread { [self] in self.loop() }
-        thread.name = name
-        thread.start()
+        PosixThread.start(name: name) { [self] in self.loop() }
     }
 
     /// Subscribes `handler` to a channel (or a glob pattern).
@@ -122,7 +120,7 @@ package final class RedisSubscriber: @unchecked Sendable {
                     logger.error("\(error); retrying with backoff")
                     reportedOutage = true
                 }
-                Thread.sleep(forTimeInterval: backoff)
+                PosixThread.sleep(seconds: backoff)
                 backoff = min(backoff * 2, 5)
             }
         }

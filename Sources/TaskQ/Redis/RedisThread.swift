@@ -1,4 +1,4 @@
-import Foundation
+import FoundationEssentials
 
 /// A dedicated OS thread that runs blocking Redis work in submission order.
 ///
@@ -6,15 +6,13 @@ import Foundation
 /// threads on two cores); each `RedisThread` is one thread of its own.
 package final class RedisThread: @unchecked Sendable {
     // Safe: `jobs` and `stopped` are only touched while holding `condition`.
-    private let condition = NSCondition()
+    private let condition = PosixCondition()
     private var jobs: [@Sendable () -> Void] = []
     private var stopped = false
 
     /// Starts the thread.
     package init(name: String) {
-        let thread = Thread { [self] in self.loop() }
-        thread.name = name
-        thread.start()
+        PosixThread.start(name: name) { [self] in self.loop() }
     }
 
     /// Queues a job; it runs after every job queued before it.

@@ -1,4 +1,4 @@
-import Foundation
+import FoundationEssentials
 
 /// Where a Redis server is: `redis://[:password@]host:port/db` or `unix:///path?db=N`.
 public struct RedisURL: Sendable, Equatable, CustomStringConvertible {
@@ -27,15 +27,15 @@ public struct RedisURL: Sendable, Equatable, CustomStringConvertible {
         guard let components = URLComponents(string: text), let scheme = components.scheme?.lowercased() else {
             throw invalid("cannot parse it")
         }
-        let user = components.percentEncodedUser.flatMap { $0.removingPercentEncoding }
+        let user = components.percentEncodedUser.flatMap(PercentEncoding.decode)
         username = (user?.isEmpty ?? true) ? nil : user
-        password = components.percentEncodedPassword.flatMap { $0.removingPercentEncoding }
+        password = components.percentEncodedPassword.flatMap(PercentEncoding.decode)
         let queryDB = components.queryItems?.first { $0.name == "db" }?.value.flatMap { Int($0) }
         switch scheme {
         case "redis":
             let host = components.host.flatMap { $0.isEmpty ? nil : $0 } ?? "127.0.0.1"
             endpoint = .tcp(host: host, port: components.port ?? 6379)
-            let path = components.path.trimmingCharacters(in: CharacterSet(charactersIn: "/"))
+            let path = String(components.path.drop { $0 == "/" }.reversed().drop { $0 == "/" }.reversed())
             if path.isEmpty {
                 database = queryDB ?? 0
             } else if let number = Int(path), number >= 0 {
@@ -65,7 +65,7 @@ public struct RedisURL: Sendable, Equatable, CustomStringConvertible {
     /// The URL with its password, for handing to another TaskQ process or client connection;
     /// never printed (the description masks it).
     package var unmasked: String {
-        text(password: password.map { $0.addingPercentEncoding(withAllowedCharacters: .alphanumerics) ?? $0 })
+        text(password: password.map(PercentEncoding.encodeAllButAlphanumerics))
     }
 
     private func text(password shown: String?) -> String {
@@ -83,7 +83,7 @@ public struct RedisURL: Sendable, Equatable, CustomStringConvertible {
 
     /// Masks a password inside an unparsed URL string.
     static func masked(_ text: String) -> String {
-        guard let at = text.lastIndex(of: "@"), let schemeEnd = text.range(of: "://") else { return text }
+        guard let at = text.lastIndex(of: "@"), let schemeEnd = text.firstRange(of: "://") else { return text }
         let credentials = text[schemeEnd.upperBound..<at]
         guard let colon = credentials.firstIndex(of: ":") else { return text }
         return String(text[..<text.index(after: colon)]) + "***" + String(text[at...])
