@@ -1,4 +1,7 @@
 import FoundationEssentials
+#if canImport(Glibc)
+import Glibc
+#endif
 
 extension App {
     /// Hands control to TaskQ: serves a worker as a pool child when started by one,
@@ -7,7 +10,14 @@ extension App {
         if ProcessInfo.processInfo.environment["TASKQ_CHILD"] == "1" {
             await ChildServer.serve(app: self)
         }
-        try await AppCommandLine(app: self).run(Array(arguments.dropFirst()))
+        do {
+            try await AppCommandLine(app: self).run(Array(arguments.dropFirst()))
+        } catch {
+            // A person at a terminal reads this: one line, no stack dump.
+            let line = Array("error: \(error)\n".utf8)
+            _ = line.withUnsafeBytes { write(STDERR_FILENO, $0.baseAddress, $0.count) }
+            exit(1)
+        }
     }
 }
 
