@@ -30,11 +30,14 @@ COPY . .
 
 # --static-swift-stdlib links the Swift runtime and Foundation into the
 # binaries, so the runtime image needs only libhiredis and libc/libstdc++.
+# `taskq worker` hands over to taskq-worker, the worker alone (no monitor HTTP
+# stack), when it sits beside taskq: a smaller supervisor process.
 RUN swift build -c release --static-swift-stdlib --product taskq \
+    && swift build -c release --static-swift-stdlib --product taskq-worker \
     && swift build -c release --static-swift-stdlib --product tasks \
     && bin="$(swift build -c release --static-swift-stdlib --show-bin-path)" \
     && mkdir -p /staging \
-    && cp "$bin/taskq" "$bin/tasks" /staging/
+    && cp "$bin/taskq" "$bin/taskq-worker" "$bin/tasks" /staging/
 
 # ---- run -------------------------------------------------------------------
 FROM debian:bookworm-slim
@@ -45,7 +48,7 @@ RUN export DEBIAN_FRONTEND=noninteractive \
     && rm -rf /var/lib/apt/lists/* \
     && useradd --system --user-group --create-home --home-dir /app taskq
 
-COPY --from=builder /staging/taskq /staging/tasks /usr/local/bin/
+COPY --from=builder /staging/taskq /staging/taskq-worker /staging/tasks /usr/local/bin/
 
 WORKDIR /app
 USER taskq

@@ -7,6 +7,7 @@ let package = Package(
     products: [
         .library(name: "TaskQ", targets: ["TaskQ"]),
         .executable(name: "taskq", targets: ["taskq"]),
+        .executable(name: "taskq-worker", targets: ["taskq-worker"]),
         .executable(name: "tasks", targets: ["tasks"]),
     ],
     dependencies: [
@@ -50,11 +51,31 @@ let package = Package(
             ],
             path: "Monitor"
         ),
+        .target(
+            name: "TaskQWorkerCommand",
+            dependencies: [
+                "TaskQ",
+                "TaskQWorker",
+                .product(name: "ArgumentParser", package: "swift-argument-parser"),
+                .product(name: "Logging", package: "swift-log"),
+                .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
+            ],
+            path: "Sources/TaskQWorkerCommand"
+        ),
+        .executableTarget(
+            name: "taskq-worker",
+            dependencies: [
+                "TaskQWorkerCommand",
+                .product(name: "ArgumentParser", package: "swift-argument-parser"),
+            ],
+            path: "Sources/taskq-worker"
+        ),
         .executableTarget(
             name: "taskq",
             dependencies: [
                 "TaskQ",
                 "TaskQWorker",
+                "TaskQWorkerCommand",
                 "TaskQMonitor",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "Logging", package: "swift-log"),

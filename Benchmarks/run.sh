@@ -32,8 +32,9 @@ fi
 scratch=${TASKQ_BENCH_SCRATCH:-$root/.build-release}
 if [[ "${TASKQ_BENCH_SKIP_BUILD:-0}" != 1 ]]; then
     echo "run.sh: building release in $scratch"
-    nice -n 10 swift build -c release --static-swift-stdlib --scratch-path "$scratch" --product taskq
-    nice -n 10 swift build -c release --static-swift-stdlib --scratch-path "$scratch" --product tasks
+    for product in taskq taskq-worker tasks; do
+        nice -n 10 swift build -c release --static-swift-stdlib --scratch-path "$scratch" --product "$product"
+    done
 fi
 bin=$(swift build -c release --static-swift-stdlib --scratch-path "$scratch" --show-bin-path)
 export TASKQ_BIN="$bin/taskq" TASKS_BIN="$bin/tasks"

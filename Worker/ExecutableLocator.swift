@@ -1,4 +1,7 @@
-import Foundation
+import FoundationEssentials
+#if canImport(Glibc)
+import Glibc
+#endif
 
 /// Finds the app executable named by `-A`: a path, then `./.build/release/NAME`,
 /// `./.build/debug/NAME`, then `$PATH`.
@@ -9,8 +12,8 @@ public enum ExecutableLocator {
         var tried: [String] = []
         func usable(_ path: String) -> Bool {
             tried.append(path)
-            var isDirectory: ObjCBool = false
-            return files.fileExists(atPath: path, isDirectory: &isDirectory) && !isDirectory.boolValue && files.isExecutableFile(atPath: path)
+            var info = stat()
+            return stat(path, &info) == 0 && (info.st_mode & S_IFMT) == S_IFREG && access(path, X_OK) == 0
         }
         if name.contains("/") {
             let path = URL(fileURLWithPath: name).standardizedFileURL.path

@@ -1,4 +1,7 @@
-import Foundation
+import FoundationEssentials
+#if canImport(Glibc)
+import Glibc
+#endif
 import TaskQ
 
 /// Everything a worker is told on its command line, with Celery's defaults.

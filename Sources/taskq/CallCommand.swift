@@ -1,6 +1,7 @@
 import ArgumentParser
 import Foundation
 import TaskQ
+import TaskQWorkerCommand
 
 /// `taskq call tasks.add --args '[2,3]' --wait`
 struct CallCommand: AsyncParsableCommand {

@@ -2,6 +2,7 @@ import ArgumentParser
 import Foundation
 import Logging
 import TaskQ
+import TaskQWorkerCommand
 
 /// `taskq events`: a live tail of Celery events, like `celery events --dump`.
 struct EventsCommand: AsyncParsableCommand {

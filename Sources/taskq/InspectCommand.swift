@@ -1,6 +1,7 @@
 import ArgumentParser
 import Foundation
 import TaskQ
+import TaskQWorkerCommand
 
 /// `taskq inspect active|registered|stats|ping|reserved|revoked|active_queues`
 struct InspectCommand: AsyncParsableCommand {

@@ -2,6 +2,7 @@ import ArgumentParser
 import Foundation
 import Logging
 import TaskQ
+import TaskQWorkerCommand
 import TaskQMonitor
 
 /// `taskq monitor --port 5555 --basic-auth admin:secret`

@@ -1,6 +1,7 @@
 import ArgumentParser
 import Foundation
 import TaskQ
+import TaskQWorkerCommand
 
 /// `taskq purge [-Q q] [--force]`: deletes waiting messages.
 struct PurgeCommand: AsyncParsableCommand {

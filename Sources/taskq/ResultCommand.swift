@@ -1,6 +1,7 @@
 import ArgumentParser
 import Foundation
 import TaskQ
+import TaskQWorkerCommand
 
 /// `taskq result <id> [--wait]`
 struct ResultCommand: AsyncParsableCommand {

@@ -1,4 +1,5 @@
 import ArgumentParser
+import TaskQWorkerCommand
 
 /// `taskq`: run workers and talk to a TaskQ (or Celery) deployment.
 @main

@@ -1,4 +1,5 @@
-import Foundation
+import Dispatch
+import FoundationEssentials
 import Logging
 import TaskQ
 #if canImport(Glibc)
@@ -141,7 +142,7 @@ final class MessageClaimer: @unchecked Sendable {
     private func claim(on connection: RedisConnection, limit: Int, lists: [(list: String, queue: String)]) throws -> [ClaimedMessage] {
         let keys: [any RedisArgument] = (BrokerScripts.bookkeeping + [CeleryKeys.deadLetters]).map { $0 as any RedisArgument }
             + lists.map { $0.list as any RedisArgument }
-        let arguments: [any RedisArgument] = [limit, String(format: "%.6f", Date().timeIntervalSince1970), configuration.claimHolder]
+        let arguments: [any RedisArgument] = [limit, FixedPoint.text(Date().timeIntervalSince1970, places: 6), configuration.claimHolder]
             + lists.map { $0.queue as any RedisArgument }
         let reply = try BrokerScripts.claim.evaluate(on: connection, keys: keys, arguments: arguments)
         guard let items = reply.array else { return [] }
@@ -164,7 +165,7 @@ final class MessageClaimer: @unchecked Sendable {
     private func promoteDueMessages(_ connection: RedisConnection) throws {
         _ = try BrokerScripts.promote.evaluate(
             on: connection, keys: [CeleryKeys.scheduled, CeleryKeys.scheduledMessages],
-            arguments: [String(format: "%.6f", Date().timeIntervalSince1970), 500])
+            arguments: [FixedPoint.text(Date().timeIntervalSince1970, places: 6), 500])
     }
 
     /// At start-up: marks this run alive, then restores at once what earlier runs under the
@@ -206,7 +207,7 @@ final class MessageClaimer: @unchecked Sendable {
     private func recoverOrphans(_ connection: RedisConnection, visibility: Double) throws {
         let restored = try BrokerScripts.recoverOrphans.evaluate(
             on: connection, keys: BrokerScripts.bookkeeping,
-            arguments: [String(format: "%.6f", Date().timeIntervalSince1970), visibility,
+            arguments: [FixedPoint.text(Date().timeIntervalSince1970, places: 6), visibility,
                         configuration.foreignVisibilityTimeout, 1000, CeleryKeys.alivePrefix]).integer ?? 0
         if restored > 0 {
             logger.warning("Restored \(restored) unacknowledged message(s) held by workers that stopped (visibility timeout \(configuration.visibilityTimeout)s)")

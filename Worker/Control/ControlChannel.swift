@@ -1,4 +1,4 @@
-import Foundation
+import FoundationEssentials
 import Logging
 import TaskQ
 
@@ -37,7 +37,7 @@ final class ControlChannel: Sendable {
                 try await replies.withConnection { connection in
                     let members = try connection.command(RedisCommand("SMEMBERS", "_kombu.binding.\(ControlEnvelope.replyExchange)")).array ?? []
                     for member in members {
-                        let parts = (member.string ?? "").components(separatedBy: CeleryKeys.separator)
+                        let parts = (member.string ?? "").split(separator: CeleryKeys.separator, omittingEmptySubsequences: false).map(String.init)
                         guard parts.count == 3, parts[0] == routingKey else { continue }
                         try connection.command(RedisCommand("LPUSH", parts[2], envelope))
                     }

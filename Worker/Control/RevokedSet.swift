@@ -1,4 +1,4 @@
-import Foundation
+import FoundationEssentials
 
 /// The task ids a worker must not run, each until its revocation expires (Celery's
 /// `LimitedSet`: 3 hours, at most 50,000 ids, oldest dropped first).

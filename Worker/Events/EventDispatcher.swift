@@ -1,4 +1,4 @@
-import Foundation
+import FoundationEssentials
 import TaskQ
 #if canImport(Glibc)
 import Glibc
@@ -62,7 +62,7 @@ final class EventDispatcher {
     /// after the task events waiting before it.
     func worker(_ type: String, _ fields: [String: JSONValue]) {
         flush(force: true)
-        publish(stamp(type, fields), routingKey: type.replacingOccurrences(of: "-", with: "."))
+        publish(stamp(type, fields), routingKey: String(type.map { $0 == "-" ? "." : $0 }))
     }
 
     /// Sends the buffered task events as one `task.multi` message and their history in one
@@ -77,7 +77,7 @@ final class EventDispatcher {
         buffer.removeAll(keepingCapacity: true)
         publish(.array(events), routingKey: "task.multi")
         var arguments: [[UInt8]] = [Array(String(maxTasks).utf8), Array(String(maxAge).utf8),
-                                    Array(String(format: "%.6f", now.timeIntervalSince1970).utf8)]
+                                    Array(FixedPoint.text(now.timeIntervalSince1970, places: 6).utf8)]
         for uuid in historyOrder {
             if let record = history[uuid] { arguments.append(contentsOf: record.arguments(uuid: uuid)) }
         }

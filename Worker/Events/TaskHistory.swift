@@ -1,4 +1,4 @@
-import Foundation
+import FoundationEssentials
 import TaskQ
 
 /// Records task events into Redis for the monitor, batched into one script call per flush.

@@ -1,4 +1,4 @@
-import Foundation
+import FoundationEssentials
 import TaskQ
 #if canImport(Glibc)
 import Glibc

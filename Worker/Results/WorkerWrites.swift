@@ -1,4 +1,4 @@
-import Foundation
+import FoundationEssentials
 #if canImport(Glibc)
 import Glibc
 #endif
@@ -24,7 +24,7 @@ final class WorkerWrites: Sendable {
 
     private static func bytes(_ text: String) -> [UInt8] { Array(text.utf8) }
 
-    private static func now() -> [UInt8] { bytes(String(format: "%.6f", Date().timeIntervalSince1970)) }
+    private static func now() -> [UInt8] { bytes(FixedPoint.text(Date().timeIntervalSince1970, places: 6)) }
 
     /// Removes a delivery from the unacked bookkeeping.
     func ack(_ tag: String) {
@@ -82,7 +82,7 @@ final class WorkerWrites: Sendable {
     func schedule(_ message: TaskMessage, due: Date, list: String, replacing oldTag: String?) {
         broker.enqueue([.script(BrokerScripts.schedule,
                                 keys: BrokerScripts.bookkeeping + [CeleryKeys.scheduled, CeleryKeys.scheduledMessages],
-                                arguments: [Self.bytes(message.deliveryTag), Self.bytes(String(format: "%.6f", due.timeIntervalSince1970)),
+                                arguments: [Self.bytes(message.deliveryTag), Self.bytes(FixedPoint.text(due.timeIntervalSince1970, places: 6)),
                                             message.envelope(), Self.bytes(list), Self.bytes(oldTag ?? "")])])
     }
 
@@ -97,7 +97,7 @@ final class WorkerWrites: Sendable {
     /// Moves the held deliveries' `unacked_index` scores to now, so no sweep takes them back.
     func renew(_ tags: [String]) {
         guard !tags.isEmpty else { return }
-        let now = String(format: "%.6f", Date().timeIntervalSince1970)
+        let now = FixedPoint.text(Date().timeIntervalSince1970, places: 6)
         var arguments: [any RedisArgument] = [CeleryKeys.unackedIndex, "XX"]
         for tag in tags {
             arguments.append(now)

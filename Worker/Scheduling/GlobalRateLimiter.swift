@@ -1,4 +1,4 @@
-import Foundation
+import FoundationEssentials
 import TaskQ
 
 /// A rate limit shared by every worker, kept in Redis as a GCRA "theoretical arrival time".

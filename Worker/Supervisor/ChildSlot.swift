@@ -1,4 +1,7 @@
-import Foundation
+import FoundationEssentials
+#if canImport(Glibc)
+import Glibc
+#endif
 
 /// The worker's view of one child: its lifecycle and the jobs it runs.
 final class ChildSlot {

@@ -1,4 +1,4 @@
-import Foundation
+import FoundationEssentials
 import TaskQ
 
 /// One delivered message on its way through the worker.

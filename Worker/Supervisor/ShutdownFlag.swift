@@ -1,4 +1,4 @@
-import Foundation
+import FoundationEssentials
 import TaskQ
 
 /// A flag raised once a shutdown was asked for, readable from any thread.

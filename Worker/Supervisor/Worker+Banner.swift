@@ -1,15 +1,19 @@
-import Foundation
+import FoundationEssentials
+#if canImport(Glibc)
+import Glibc
+#endif
 import TaskQ
 
 extension Worker {
     /// Prints Celery's start-up banner: app, broker, results, concurrency, queues, tasks.
     func printBanner() {
         let executableName = URL(fileURLWithPath: configuration.executable).lastPathComponent
+        let started = String(CeleryTime.format(Date()).prefix(19).map { $0 == "T" ? " " : $0 })
         let lines = [
             "",
             " -------------- \(configuration.nodeName) v\(TaskQVersion.current) (taskq)",
             "--- ***** ----- ",
-            "-- ******* ---- \(ProcessInfo.processInfo.operatingSystemVersionString) \(CeleryTime.format(Date()).prefix(19).replacingOccurrences(of: "T", with: " "))",
+            "-- ******* ---- \(ProcessInfo.processInfo.operatingSystemVersionString) \(started)",
             "- *** --- * --- ",
             "- ** ---------- [config]",
             "- ** ---------- .> app:         \(executableName) (\(configuration.executable))",
@@ -19,9 +23,10 @@ extension Worker {
             "-- ******* ---- .> task events: \(configuration.sendTaskEvents ? "ON" : "OFF (enable -E to monitor tasks in this worker)")",
             "--- ***** ----- ",
             " -------------- [queues]",
-        ] + configuration.queues.map { "                .> \($0.padding(toLength: 16, withPad: " ", startingAt: 0)) exchange=\($0)(direct) key=\($0)" }
+        ] + configuration.queues.map { "                .> \(String($0.prefix(16)) + String(repeating: " ", count: max(0, 16 - $0.count))) exchange=\($0)(direct) key=\($0)" }
             + ["", "[tasks]"] + tasks.values.sorted { $0.name < $1.name }.map { "  . \($0.listing)" } + [""]
-        FileHandle.standardError.write(Data(lines.joined(separator: "\n").utf8 + [0x0A]))
+        let text = Array(lines.joined(separator: "\n").utf8) + [0x0A]
+        _ = text.withUnsafeBytes { write(STDERR_FILENO, $0.baseAddress, $0.count) }
         logger.info("\(configuration.nodeName) ready.")
     }
 }

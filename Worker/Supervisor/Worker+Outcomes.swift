@@ -1,4 +1,4 @@
-import Foundation
+import FoundationEssentials
 import TaskQ
 
 extension Worker {
@@ -10,7 +10,7 @@ extension Worker {
         case "success":
             let value = frame["result"] ?? .null
             // Both messages are autoclosures: the repr is built only for a log level or events that want it.
-            logger.info("Task \(job.label) succeeded in \(String(format: "%.4f", runtime))s: \(Self.logRepr(value))")
+            logger.info("Task \(job.label) succeeded in \(FixedPoint.text(runtime, places: 4))s: \(Self.logRepr(value))")
             taskEvent("task-succeeded", job, ["result": .string(PythonRepr.truncated(PythonRepr.of(value))), "runtime": .double(runtime)])
             if job.message.ignoresResult || job.info.ignoreResult {
                 if let ackTag { writes.ack(ackTag) }
@@ -27,7 +27,7 @@ extension Worker {
             let exception = frame["exception"].flatMap(ExceptionInfo.init(json:))
                 ?? ExceptionInfo(type: "Retry", message: "retry", module: "celery.exceptions")
             let countdown = max(0, frame["countdown"]?.doubleValue ?? 0)
-            logger.info("Task \(job.label) retry: Retry in \(String(format: "%g", countdown))s: \(exception)")
+            logger.info("Task \(job.label) retry: Retry in \("\(countdown)")s: \(exception)")
             taskEvent("task-retried", job, ["exception": .string(exception.pythonRepr), "traceback": frame["traceback"] ?? .null])
             retry(job, countdown: countdown, exception: exception, traceback: frame["traceback"]?.stringValue)
         default:

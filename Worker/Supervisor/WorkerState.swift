@@ -1,4 +1,4 @@
-import Foundation
+import FoundationEssentials
 
 /// The worker's lifecycle, changed only in `Worker.transition(to:)`.
 enum WorkerState: Equatable, CustomStringConvertible {

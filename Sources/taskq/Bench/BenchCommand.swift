@@ -1,6 +1,7 @@
 import ArgumentParser
 import Foundation
 import TaskQ
+import TaskQWorkerCommand
 
 /// `taskq bench single|batch|roundtrip -n 20000`: client-side figures against a live Redis.
 ///

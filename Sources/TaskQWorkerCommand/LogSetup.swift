@@ -1,6 +1,10 @@
 import ArgumentParser
-import Foundation
+import FoundationEssentials
+#if canImport(Glibc)
+import Glibc
+#endif
 import Logging
+import TaskQ
 
 /// Log lines shaped like Celery's: `[2026-11-25 06:10:00,123: INFO/MainProcess] message`.
 struct CeleryLogHandler: LogHandler {
@@ -18,13 +22,15 @@ struct CeleryLogHandler: LogHandler {
         var parts = tm()
         localtime_r(&seconds, &parts)
         let millis = Int((now - Double(seconds)) * 1000)
-        let stamp = String(format: "%04d-%02d-%02d %02d:%02d:%02d,%03d", parts.tm_year + 1900, parts.tm_mon + 1,
-                           parts.tm_mday, parts.tm_hour, parts.tm_min, parts.tm_sec, millis)
+        let pad = FixedPoint.padded
+        let stamp = "\(pad(Int(parts.tm_year) + 1900, 4))-\(pad(Int(parts.tm_mon) + 1, 2))-\(pad(Int(parts.tm_mday), 2)) "
+            + "\(pad(Int(parts.tm_hour), 2)):\(pad(Int(parts.tm_min), 2)):\(pad(Int(parts.tm_sec), 2)),\(pad(millis, 3))"
         var merged = metadata
         if let extra = event.metadata { merged.merge(extra) { _, new in new } }
         let suffix = merged.isEmpty ? "" : " " + merged.keys.sorted().map { "\($0)=\(merged[$0]!)" }.joined(separator: " ")
         let line = "[\(stamp): \(Self.levelName(event.level))/MainProcess] \(event.message)\(suffix)\n"
-        FileHandle.standardError.write(Data(line.utf8))
+        let bytes = Array(line.utf8)
+        _ = bytes.withUnsafeBytes { write(STDERR_FILENO, $0.baseAddress, $0.count) }
     }
 
     static func levelName(_ level: Logger.Level) -> String {
@@ -39,8 +45,8 @@ struct CeleryLogHandler: LogHandler {
 }
 
 /// Bootstraps swift-log once with Celery-shaped lines at `level`.
-enum LogSetup {
-    static func bootstrap(level: String) throws -> Logger.Level {
+package enum LogSetup {
+    package static func bootstrap(level: String) throws -> Logger.Level {
         let parsed: Logger.Level
         switch level.lowercased() {
         case "debug": parsed = .debug

@@ -1,25 +1,27 @@
 import ArgumentParser
-import Foundation
+import FoundationEssentials
 import TaskQ
 
 /// `--broker` / `--result-backend`, defaulting to the environment like the library does.
-struct ConnectionOptions: ParsableArguments {
+package struct ConnectionOptions: ParsableArguments {
+    package init() {}
+
     @Option(name: [.customShort("b"), .long], help: "Broker URL (default: $TASKQ_BROKER_URL or redis://127.0.0.1:6379/0).")
-    var broker: String?
+    package var broker: String?
 
     @Option(name: .customLong("result-backend"), help: "Result backend URL (default: $TASKQ_RESULT_BACKEND or the broker).")
-    var resultBackend: String?
+    package var resultBackend: String?
 
-    var brokerString: String {
+    package var brokerString: String {
         broker ?? ProcessInfo.processInfo.environment["TASKQ_BROKER_URL"] ?? "redis://127.0.0.1:6379/0"
     }
 
-    var backendString: String {
+    package var backendString: String {
         resultBackend ?? ProcessInfo.processInfo.environment["TASKQ_RESULT_BACKEND"] ?? brokerString
     }
 
     /// A client app for sending and reading results.
-    func clientApp() -> App {
+    package func clientApp() -> App {
         App("taskq", broker: brokerString, backend: backendString)
     }
 }

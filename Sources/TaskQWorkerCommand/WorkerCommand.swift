@@ -1,5 +1,6 @@
 import ArgumentParser
-import Foundation
+import FoundationEssentials
+import Dispatch
 import Logging
 import ServiceLifecycle
 import TaskQ
@@ -9,8 +10,8 @@ import Glibc
 #endif
 
 /// `taskq worker -A tasks --loglevel=info -c 4 -Q celery,emails`
-struct WorkerCommand: AsyncParsableCommand {
-    static let configuration = CommandConfiguration(
+package struct WorkerCommand: AsyncParsableCommand {
+    package static let configuration = CommandConfiguration(
         commandName: "worker",
         abstract: "Run a worker: claim tasks from Redis and run them in child processes of the app executable.")
 
@@ -76,12 +77,21 @@ struct WorkerCommand: AsyncParsableCommand {
     @Flag(name: .customLong("without-events"), help: "Do not send task events.")
     var withoutEvents = false
 
-    func run() async throws {
+    package init() {}
+
+    package func run() async throws {
+        // `taskq worker` becomes the slimmer `taskq-worker` when it is installed beside it.
+        WorkerBinary.handOverIfInstalled()
+        try await runWorker()
+    }
+
+    /// Runs the worker in this process until it shuts down.
+    package func runWorker() async throws {
         _ = try LogSetup.bootstrap(level: loglevel)
         signal(SIGPIPE, SIG_IGN)
         let logger = Logger(label: "taskq.worker")
         let host = ProcessInfo.processInfo.hostName
-        let name = (nodeName ?? "celery@%h").replacingOccurrences(of: "%h", with: host)
+        let name = (nodeName ?? "celery@%h").replacing("%h", with: host)
         let brokerURL: RedisURL
         let backendURL: RedisURL
         do {
@@ -93,7 +103,7 @@ struct WorkerCommand: AsyncParsableCommand {
         let configuration = WorkerConfiguration(
             executable: try ExecutableLocator.locate(app), brokerURL: brokerURL, backendURL: backendURL,
             concurrency: concurrency ?? ProcessInfo.processInfo.activeProcessorCount,
-            queues: queues.split(separator: ",").map { $0.trimmingCharacters(in: .whitespaces) }.filter { !$0.isEmpty },
+            queues: queues.split(separator: ",").map { String($0.drop { $0 == " " }.reversed().drop { $0 == " " }.reversed()) }.filter { !$0.isEmpty },
             nodeName: name.contains("@") ? name : "\(name)@\(host)", prefetchMultiplier: prefetchMultiplier,
             acksLate: acksLate, timeLimit: timeLimit, softTimeLimit: softTimeLimit, visibilityTimeout: visibilityTimeout,
             maxTasksPerChild: maxTasksPerChild, maxMemoryPerChild: maxMemoryPerChild, shutdownTimeout: shutdownTimeout,
@@ -109,30 +119,5 @@ struct WorkerCommand: AsyncParsableCommand {
             services: [.init(service: worker, successTerminationBehavior: .gracefullyShutdownGroup)],
             logger: Logger(label: "taskq.lifecycle", factory: { _ in SwiftLogNoOpLogHandler() })))
         try await group.run()
-    }
-}
-
-/// Counts SIGTERM/SIGINT: the first asks for a warm shutdown, the second for a cold one.
-final class SignalCounter: @unchecked Sendable {
-    private var sources: [DispatchSourceSignal] = []
-    // Only touched on `queue`.
-    private var count = 0
-    private let queue = DispatchQueue(label: "taskq.signals")
-
-    init(onSignal: @escaping @Sendable (Int) -> Void) {
-        for number in [SIGTERM, SIGINT] {
-            signal(number, SIG_IGN)
-            let source = DispatchSource.makeSignalSource(signal: number, queue: queue)
-            source.setEventHandler { [unowned self] in
-                self.count += 1
-                onSignal(self.count)
-            }
-            source.resume()
-            sources.append(source)
-        }
-    }
-
-    func cancel() {
-        sources.forEach { $0.cancel() }
     }
 }
