@@ -18,8 +18,9 @@ final class ChildProcess: @unchecked Sendable {
     let pid: Int32
     private let writer: FrameWriter
 
-    /// Starts the child; `onFrame` and `onExit` are called from other threads.
-    init(number: Int, executable: String, environment: [String: String],
+    /// Starts the child; its frames are read on `reactor`'s thread and handed to `onFrame`;
+    /// `onExit` is called from another thread.
+    init(number: Int, executable: String, environment: [String: String], reactor: FrameReactor,
          onFrame: @escaping @Sendable (JSONValue) -> Void,
          onExit: @escaping @Sendable (Int32, Bool) -> Void) throws {
         self.number = number
@@ -49,7 +50,7 @@ final class ChildProcess: @unchecked Sendable {
         writer = FrameWriter(descriptor: toChild[1])
         let exit = ExitReport(onExit)
         let output = fromChild[0]
-        FrameListener.start(descriptor: output, name: "taskq.child\(number).frames", onFrame: onFrame, onEnd: { _ in
+        reactor.watch(output, onFrame: onFrame, onEnd: { _ in
             close(output)
             exit.framesEnded()
         })

@@ -16,6 +16,8 @@ public final class Worker: Service, @unchecked Sendable {
     let logger: Logger
     private let inbox: AsyncStream<WorkerEvent>
     let post: AsyncStream<WorkerEvent>.Continuation
+    /// The thread the event loop runs on and the children's frames are read on.
+    private let reactor = FrameReactor()
     let writes: WorkerWrites
     private var claimer: MessageClaimer?
     var control: ControlChannel?
@@ -88,8 +90,13 @@ public final class Worker: Service, @unchecked Sendable {
 
     /// Runs until a warm shutdown finishes or a cold one is done.
     public func run() async throws {
+        reactor.start(name: "taskq.worker")
         try await withGracefulShutdownHandler {
-            try await self.runLoop()
+            // The event loop runs on the reactor's thread, which also reads the children's
+            // frames: a `done` frame is handled without waking another thread.
+            try await withTaskExecutorPreference(self.reactor) {
+                try await self.runLoop()
+            }
         } onGracefulShutdown: {
             self.requestShutdown(cold: false)
         }
@@ -235,6 +242,7 @@ public final class Worker: Service, @unchecked Sendable {
             number: number, executable: configuration.executable,
             environment: ["TASKQ_BROKER_URL": configuration.brokerURL.unmasked,
                           "TASKQ_RESULT_BACKEND": configuration.backendURL.unmasked],
+            reactor: reactor,
             onFrame: { post.yield(.frame(child: number, $0)) },
             onExit: { status, signaled in post.yield(.childExited(child: number, status: status, signaled: signaled)) })
         children[number] = ChildSlot(process: process)

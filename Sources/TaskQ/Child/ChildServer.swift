@@ -10,7 +10,7 @@ import Glibc
 /// worker copies to its log. Tasks run one at a time, in the order their `run`
 /// frames came: the worker may send a short task's frame while another runs, so
 /// the child has its next task at hand, and a crash still takes only one task.
-/// Task bodies run on the child's `ChildLoop` thread, which also reads the frames.
+/// Task bodies run on the child's `FrameReactor` thread, which also reads the frames.
 package final class ChildServer: @unchecked Sendable {
     private let app: App
     private let output: FrameWriter
@@ -25,7 +25,7 @@ package final class ChildServer: @unchecked Sendable {
     private var dropped: Set<Int> = []
 
     /// The thread that reads frames and runs task bodies.
-    private let loop: ChildLoop
+    private let loop: FrameReactor
 
     /// Serves the pool protocol until the worker says shutdown or closes stdin; then exits.
     package static func serve(app: App) async -> Never {
@@ -33,19 +33,20 @@ package final class ChildServer: @unchecked Sendable {
         dup2(STDERR_FILENO, STDOUT_FILENO)
         signal(SIGPIPE, SIG_IGN)
         signal(SIGINT, SIG_IGN)
-        let loop = ChildLoop(input: STDIN_FILENO)
+        let loop = FrameReactor()
         let server = ChildServer(app: app, output: FrameWriter(descriptor: framesOut), loop: loop)
         server.sayHello()
-        loop.start(onFrame: { frame in
+        loop.watch(STDIN_FILENO, onFrame: { frame in
             server.handle(frame)
         }, onEnd: { _ in
             server.beginShutdown()
         })
+        loop.start(name: "taskq.child")
         // The process ends by exit() once shutdown is done; until then this task just waits.
         while true { try? await Task.sleep(for: .seconds(3600)) }
     }
 
-    private init(app: App, output: FrameWriter, loop: ChildLoop) {
+    private init(app: App, output: FrameWriter, loop: FrameReactor) {
         self.app = app
         self.output = output
         self.loop = loop
@@ -105,7 +106,7 @@ package final class ChildServer: @unchecked Sendable {
         }
         lock.withLock {
             let previous = tail
-            // Runs on the loop's thread (see ChildLoop), after the task started before it.
+            // Runs on the loop's thread (see FrameReactor), after the task started before it.
             let task = Task(executorPreference: loop) { [self] in
                 await previous?.value
                 let outcome: [String: JSONValue]

@@ -44,31 +44,3 @@ package final class FrameWriter: @unchecked Sendable {
         lock.withLock { _ = Glibc.close(descriptor) }
     }
 }
-
-/// Reads frames from a file descriptor on a dedicated thread.
-package enum FrameListener {
-    /// Starts a thread that calls `onFrame` for each frame and `onEnd` at EOF or error.
-    package static func start(descriptor: Int32, name: String,
-                              onFrame: @escaping @Sendable (JSONValue) -> Void,
-                              onEnd: @escaping @Sendable (String?) -> Void) {
-        PosixThread.start(name: name) {
-            var reader = FrameReader()
-            var chunk = [UInt8](repeating: 0, count: 1 << 16)
-            while true {
-                let count = chunk.withUnsafeMutableBytes { read(descriptor, $0.baseAddress, $0.count) }
-                if count < 0 && errno == EINTR { continue }
-                if count <= 0 {
-                    onEnd(count < 0 ? String(cString: strerror(errno)) : nil)
-                    return
-                }
-                chunk.withUnsafeBytes { reader.append(UnsafeRawBufferPointer(rebasing: $0[0..<count])) }
-                do {
-                    while let frame = try reader.next() { onFrame(frame) }
-                } catch {
-                    onEnd("unreadable frame: \(error)")
-                    return
-                }
-            }
-        }
-    }
-}
