@@ -24,7 +24,7 @@ final class AppConnections: @unchecked Sendable {
     func broker() throws -> RedisClient {
         try lock.withLock {
             if let brokerClient { return brokerClient }
-            let client = RedisClient(url: try Self.parse(brokerURL, "broker"), name: "taskq.broker", direct: true)
+            let client = RedisClient(url: try Self.parse(brokerURL, "broker"), name: "taskq.broker", direct: true, spins: true)
             brokerClient = client
             return client
         }

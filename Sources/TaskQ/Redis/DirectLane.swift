@@ -30,11 +30,19 @@ package final class DirectLane: @unchecked Sendable {
     /// How long a caller polls for its reply before it waits on the thread instead.
     package static let pollBudget: UInt64 = 300_000
 
-    /// How long a caller polls without yielding first (nanoseconds): about one loopback round trip.
+    /// How long a caller may poll without yielding first (nanoseconds): about one loopback round trip.
     package static let spinBudget: UInt64 = 60_000
 
+    /// Whether this lane polls without yielding for `spinBudget` first.
+    private let spins: Bool
+
     /// A lane to `url` that connects, and waits past the poll budget, on `thread`.
-    package init(url: RedisURL, connectTimeout: Double, thread: RedisThread) {
+    ///
+    /// With `spins`, a caller first polls without yielding for `spinBudget`: right for
+    /// sends, which find the worker idle or busy elsewhere, not for a `get()` whose reply
+    /// the worker is still computing on the same cores.
+    package init(url: RedisURL, connectTimeout: Double, thread: RedisThread, spins: Bool) {
+        self.spins = spins
         self.url = url
         self.connectTimeout = connectTimeout
         self.thread = thread
@@ -60,7 +68,7 @@ package final class DirectLane: @unchecked Sendable {
                 // For about one loopback round trip the poll does not yield: a yield hands the
                 // task to another pool thread more often than not, which costs as much as the
                 // round trip itself. Past that, it yields between polls.
-                if waited > Self.spinBudget { await Task.yield() }
+                if !spins || waited > Self.spinBudget { await Task.yield() }
             }
         } catch let error as RedisError where error.breaksConnection {
             live.close()

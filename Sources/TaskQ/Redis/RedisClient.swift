@@ -18,12 +18,14 @@ package final class RedisClient: @unchecked Sendable {
     /// With `direct`, single commands go through a `DirectLane` the caller
     /// drives itself when it is free: for callers that send one command after
     /// another and wait for each (the app's `delay()` and `get()`).
-    package init(url: RedisURL, name: String = "taskq.redis", connectTimeout: Double = 5, direct: Bool = false) {
+    /// `spins` lets that lane poll without yielding at first (see `DirectLane`).
+    package init(url: RedisURL, name: String = "taskq.redis", connectTimeout: Double = 5, direct: Bool = false,
+                 spins: Bool = false) {
         self.url = url
         self.connectTimeout = connectTimeout
         let thread = RedisThread(name: name)
         self.thread = thread
-        self.directLane = direct ? DirectLane(url: url, connectTimeout: connectTimeout, thread: thread) : nil
+        self.directLane = direct ? DirectLane(url: url, connectTimeout: connectTimeout, thread: thread, spins: spins) : nil
     }
 
     deinit { thread.stop() }
