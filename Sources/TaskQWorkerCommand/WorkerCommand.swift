@@ -103,7 +103,7 @@ package struct WorkerCommand: AsyncParsableCommand {
         let configuration = WorkerConfiguration(
             executable: try ExecutableLocator.locate(app), brokerURL: brokerURL, backendURL: backendURL,
             concurrency: concurrency ?? ProcessInfo.processInfo.activeProcessorCount,
-            queues: queues.split(separator: ",").map { String($0.drop { $0 == " " }.reversed().drop { $0 == " " }.reversed()) }.filter { !$0.isEmpty },
+            queues: queues.split(separator: ",").map { $0.trimmed() }.filter { !$0.isEmpty },
             nodeName: name.contains("@") ? name : "\(name)@\(host)", prefetchMultiplier: prefetchMultiplier,
             acksLate: acksLate, timeLimit: timeLimit, softTimeLimit: softTimeLimit, visibilityTimeout: visibilityTimeout,
             maxTasksPerChild: maxTasksPerChild, maxMemoryPerChild: maxMemoryPerChild, shutdownTimeout: shutdownTimeout,

@@ -7,7 +7,7 @@ package struct RateLimit: Sendable, Equatable, CustomStringConvertible {
 
     /// Parses Celery's syntax; an unknown unit is an error naming it.
     package init(_ text: String) throws {
-        let trimmed = String(text.drop { $0 == " " || $0 == "\t" }.reversed().drop { $0 == " " || $0 == "\t" }.reversed())
+        let trimmed = text.trimmed()
         let parts = trimmed.split(separator: "/", maxSplits: 1).map(String.init)
         guard let amount = parts.first.flatMap(Double.init), amount >= 0 else {
             throw ArgumentMismatch(message: "invalid rate limit '\(text)': expected a number, optionally with /s, /m or /h (e.g. '10/s')")

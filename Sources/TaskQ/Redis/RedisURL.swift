@@ -35,7 +35,7 @@ public struct RedisURL: Sendable, Equatable, CustomStringConvertible {
         case "redis":
             let host = components.host.flatMap { $0.isEmpty ? nil : $0 } ?? "127.0.0.1"
             endpoint = .tcp(host: host, port: components.port ?? 6379)
-            let path = String(components.path.drop { $0 == "/" }.reversed().drop { $0 == "/" }.reversed())
+            let path = components.path.trimmed { $0 == "/" }
             if path.isEmpty {
                 database = queryDB ?? 0
             } else if let number = Int(path), number >= 0 {
