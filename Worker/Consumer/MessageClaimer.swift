@@ -34,8 +34,7 @@ final class MessageClaimer: @unchecked Sendable {
     private var credits = 0
     private var stopped = false
     private var paused = false
-    private var wakeRead: Int32 = -1
-    private var wakeWrite: Int32 = -1
+    private let wakeUp = WakePipe()
     private let finished = DispatchSemaphore(value: 0)
 
     /// Starts the claiming thread; nothing is claimed until `grant` gives credits.
@@ -43,11 +42,6 @@ final class MessageClaimer: @unchecked Sendable {
         self.configuration = configuration
         self.logger = logger
         self.deliver = deliver
-        var fds: [Int32] = [0, 0]
-        _ = pipe(&fds)
-        wakeRead = fds[0]
-        wakeWrite = fds[1]
-        _ = fcntl(wakeRead, F_SETFL, fcntl(wakeRead, F_GETFL) | O_NONBLOCK)
         PosixThread.start(name: "taskq.claimer") { [self] in self.loop() }
     }
 
@@ -68,10 +62,7 @@ final class MessageClaimer: @unchecked Sendable {
         finished.signal()
     }
 
-    private func wake() {
-        var byte: UInt8 = 1
-        _ = write(wakeWrite, &byte, 1)
-    }
+    private func wake() { wakeUp.wake() }
 
     private func loop() {
         let lists = configuration.consumedLists
@@ -216,7 +207,7 @@ final class MessageClaimer: @unchecked Sendable {
 
     /// Blocks until a doorbell rings, credits arrive, or a scheduled message may be due.
     private func waitForWork(doorbells: inout [Doorbell], watchQueues: Bool) throws {
-        var fds = [pollfd(fd: wakeRead, events: Int16(POLLIN), revents: 0)]
+        var fds = [pollfd(fd: wakeUp.descriptor, events: Int16(POLLIN), revents: 0)]
         if watchQueues {
             for bell in doorbells {
                 try bell.arm(url: configuration.brokerURL)
@@ -225,8 +216,7 @@ final class MessageClaimer: @unchecked Sendable {
         }
         _ = poll(&fds, nfds_t(fds.count), 250)
         if fds[0].revents != 0 {
-            var sink = [UInt8](repeating: 0, count: 64)
-            while read(wakeRead, &sink, sink.count) > 0 {}
+            wakeUp.drain()
         }
         if watchQueues {
             for (offset, bell) in doorbells.enumerated() where fds[offset + 1].revents != 0 {

@@ -44,20 +44,10 @@ package final class FrameReactor: TaskExecutor, @unchecked Sendable {
     private var arriving: [Source] = []
     private var sources: [Source] = []
     private var chunk = [UInt8](repeating: 0, count: 1 << 16)
-    private let wakeRead: Int32
-    private let wakeWrite: Int32
+    private let wakeUp = WakePipe()
 
     /// A reactor; `start(name:)` gives it its thread.
-    package init() {
-        var ends: [Int32] = [0, 0]
-        _ = pipe(&ends)
-        wakeRead = ends[0]
-        wakeWrite = ends[1]
-        for end in ends {
-            _ = fcntl(end, F_SETFL, fcntl(end, F_GETFL) | O_NONBLOCK)
-            _ = fcntl(end, F_SETFD, FD_CLOEXEC)
-        }
-    }
+    package init() {}
 
     /// Starts the reactor's thread; it runs for the life of the process.
     package func start(name: String) {
@@ -73,7 +63,7 @@ package final class FrameReactor: TaskExecutor, @unchecked Sendable {
         _ = fcntl(descriptor, F_SETFL, fcntl(descriptor, F_GETFL) | O_NONBLOCK)
         let source = Source(descriptor: descriptor, onFrame: onFrame, onEnd: onEnd)
         lock.withLock { arriving.append(source) }
-        wake()
+        wakeUp.wake()
     }
 
     /// Queues a job of a task that prefers this reactor; called from any thread.
@@ -84,12 +74,7 @@ package final class FrameReactor: TaskExecutor, @unchecked Sendable {
             defer { sleeping = false }
             return sleeping
         }
-        if mustWake { wake() }
-    }
-
-    private func wake() {
-        var byte: UInt8 = 1
-        _ = write(wakeWrite, &byte, 1)
+        if mustWake { wakeUp.wake() }
     }
 
     private func run() {
@@ -122,14 +107,11 @@ package final class FrameReactor: TaskExecutor, @unchecked Sendable {
     /// until a pipe or the wake-up pipe has something.
     private func readSources(waiting: Bool) {
         if sources.isEmpty && !waiting { return }
-        var descriptors = [pollfd(fd: wakeRead, events: Int16(POLLIN), revents: 0)]
+        var descriptors = [pollfd(fd: wakeUp.descriptor, events: Int16(POLLIN), revents: 0)]
         for source in sources { descriptors.append(pollfd(fd: source.descriptor, events: Int16(POLLIN), revents: 0)) }
         let ready = poll(&descriptors, nfds_t(descriptors.count), waiting ? -1 : 0)
         guard ready > 0 else { return }
-        if descriptors[0].revents != 0 {
-            var sink = [UInt8](repeating: 0, count: 64)
-            while read(wakeRead, &sink, sink.count) > 0 {}
-        }
+        if descriptors[0].revents != 0 { wakeUp.drain() }
         var ended: [ObjectIdentifier] = []
         for (index, source) in sources.enumerated() where descriptors[index + 1].revents != 0 {
             if !drain(source) { ended.append(ObjectIdentifier(source)) }

@@ -16,14 +16,10 @@ package enum CeleryTime {
         }
         var parts = tm()
         gmtime_r(&whole, &parts)
-        func pad(_ value: Int32, _ width: Int) -> String {
-            let text = String(value)
-            return String(repeating: "0", count: max(0, width - text.count)) + text
-        }
-        let microText = String(micros)
+        func pad(_ value: Int32, _ width: Int) -> String { FixedPoint.padded(Int(value), width: width) }
         return "\(pad(parts.tm_year + 1900, 4))-\(pad(parts.tm_mon + 1, 2))-\(pad(parts.tm_mday, 2))T"
             + "\(pad(parts.tm_hour, 2)):\(pad(parts.tm_min, 2)):\(pad(parts.tm_sec, 2))."
-            + String(repeating: "0", count: 6 - microText.count) + microText + "+00:00"
+            + FixedPoint.padded(micros, width: 6) + "+00:00"
     }
 
     /// Parses an ISO-8601 time with optional fraction and offset; no offset means UTC.

@@ -44,18 +44,12 @@ package final class RedisSubscriber: @unchecked Sendable {
     private var newcomers: [(Topic, Handler)] = []
     private var nextNumber = 0
     private var stopped = false
-    private var wakeRead: Int32 = -1
-    private var wakeWrite: Int32 = -1
+    private let wakeUp = WakePipe()
 
     /// Starts the subscriber's thread; it connects at once and keeps reconnecting.
     package init(url: RedisURL, name: String = "taskq.subscriber", logger: Logger) {
         self.url = url
         self.logger = logger
-        var fds: [Int32] = [0, 0]
-        _ = pipe(&fds)
-        wakeRead = fds[0]
-        wakeWrite = fds[1]
-        _ = fcntl(wakeRead, F_SETFL, fcntl(wakeRead, F_GETFL) | O_NONBLOCK)
         PosixThread.start(name: name) { [self] in self.loop() }
     }
 
@@ -91,10 +85,7 @@ package final class RedisSubscriber: @unchecked Sendable {
         wake()
     }
 
-    private func wake() {
-        var byte: UInt8 = 1
-        _ = write(wakeWrite, &byte, 1)
-    }
+    private func wake() { wakeUp.wake() }
 
     private func loop() {
         var connection: RedisConnection?
@@ -125,8 +116,6 @@ package final class RedisSubscriber: @unchecked Sendable {
             }
         }
         connection?.close()
-        close(wakeRead)
-        close(wakeWrite)
     }
 
     /// Runs one round: sync subscriptions, wait for input, dispatch replies.
@@ -150,13 +139,10 @@ package final class RedisSubscriber: @unchecked Sendable {
         if !toSubscribe.isEmpty || !toUnsubscribe.isEmpty { try connection.flush() }
 
         var fds = [pollfd(fd: connection.fileDescriptor, events: Int16(POLLIN), revents: 0),
-                   pollfd(fd: wakeRead, events: Int16(POLLIN), revents: 0)]
+                   pollfd(fd: wakeUp.descriptor, events: Int16(POLLIN), revents: 0)]
         let ready = poll(&fds, 2, 1000)
         if ready <= 0 { return }
-        if fds[1].revents != 0 {
-            var sink = [UInt8](repeating: 0, count: 256)
-            while read(wakeRead, &sink, sink.count) > 0 {}
-        }
+        if fds[1].revents != 0 { wakeUp.drain() }
         if fds[0].revents != 0 {
             try connection.readAvailable()
             while let reply = try connection.bufferedReply() { dispatch(reply) }
