@@ -15,7 +15,7 @@ package final class StateRecorder: @unchecked Sendable {
         _ = subscriber.subscribe(CeleryKeys.result(taskID)) { [weak self] event in
             guard let self else { return }
             switch event {
-            case .subscribed:
+            case .subscribed, .current:
                 self.lock.withLock { self.subscribed = true }
             case .message(_, let payload):
                 let state = (try? JSONValue.parse(payload))?["status"]?.stringValue ?? "?"

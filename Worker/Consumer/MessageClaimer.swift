@@ -46,10 +46,16 @@ final class MessageClaimer: @unchecked Sendable {
     }
 
     /// Allows `count` more messages to be claimed.
+    ///
+    /// The thread is woken only when it had no credits: with some left it is either
+    /// claiming or waiting on armed doorbells, and sees the new ones either way.
     func grant(_ count: Int) {
         guard count > 0 else { return }
-        lock.withLock { credits += count }
-        wake()
+        let hadNone = lock.withLock {
+            defer { credits += count }
+            return credits <= 0
+        }
+        if hadNone { wake() }
     }
 
     /// Stops claiming and waits for the thread to finish its current step.
@@ -114,11 +120,14 @@ final class MessageClaimer: @unchecked Sendable {
                         continue
                     }
                 }
-                queuesLookEmpty = false
-                try waitForWork(doorbells: &doorbells, watchQueues: allowed > 0)
+                let rang = try waitForWork(doorbells: &doorbells, watchQueues: allowed > 0)
+                // Queues found empty stay empty until a doorbell rings: an armed doorbell rings
+                // for anything pushed since the claim. Without credits none was armed.
+                if rang || allowed <= 0 { queuesLookEmpty = false }
             } catch {
                 connection?.close()
                 connection = nil
+                queuesLookEmpty = false
                 doorbells.forEach { $0.close() }
                 if !outage {
                     logger.error("consumer: \(error). Trying again with backoff (up to 5 s between attempts)")
@@ -205,8 +214,9 @@ final class MessageClaimer: @unchecked Sendable {
         }
     }
 
-    /// Blocks until a doorbell rings, credits arrive, or a scheduled message may be due.
-    private func waitForWork(doorbells: inout [Doorbell], watchQueues: Bool) throws {
+    /// Blocks until a doorbell rings, credits arrive, or a scheduled message may be due;
+    /// true when a doorbell rang.
+    private func waitForWork(doorbells: inout [Doorbell], watchQueues: Bool) throws -> Bool {
         var fds = [pollfd(fd: wakeUp.descriptor, events: Int16(POLLIN), revents: 0)]
         if watchQueues {
             for bell in doorbells {
@@ -218,11 +228,14 @@ final class MessageClaimer: @unchecked Sendable {
         if fds[0].revents != 0 {
             wakeUp.drain()
         }
+        var rang = false
         if watchQueues {
             for (offset, bell) in doorbells.enumerated() where fds[offset + 1].revents != 0 {
                 try bell.collect()
+                rang = true
             }
         }
+        return rang
     }
 }
 

@@ -2,6 +2,9 @@ import Dispatch
 import FoundationEssentials
 import Logging
 import TaskQ
+#if canImport(Glibc)
+import Glibc
+#endif
 
 /// One write the worker makes: a command, or a Lua script call.
 enum RedisWrite: Sendable {
@@ -16,8 +19,14 @@ enum RedisWrite: Sendable {
     case storeResult(key: String, json: [UInt8], ttl: Int, ackTag: String)
 }
 
-/// Sends the worker's writes (results, acks, events) on a dedicated thread,
-/// everything queued since the last round trip in one pipeline.
+/// Sends the worker's writes (results, acks, events) to Redis, everything queued
+/// since the last round trip in one pipeline.
+///
+/// A dedicated thread owns the connection and reads every reply. When it is idle
+/// (connected, nothing in flight, nothing queued) the thread waits in `poll` on the
+/// socket, and `enqueue` writes the commands to the socket itself: a result reaches
+/// Redis without waiting for the writer's thread to be woken and scheduled. The
+/// thread wakes on the reply, as it would have anyway.
 ///
 /// A write is never dropped: when Redis is unreachable the batch is sent again
 /// after a reconnect, with backoff, and the outage is logged once.
@@ -27,13 +36,31 @@ final class RedisWriter: @unchecked Sendable {
         let completion: (@Sendable () -> Void)?
     }
 
+    /// Who may use the connection right now.
+    private enum Phase {
+        /// The thread: it is sending, reading, connecting or backing off.
+        case busy
+        /// Nobody: the thread waits in `poll` on this connection, which an enqueuer may write to.
+        case idle(RedisConnection)
+        /// An enqueuer wrote these writes (merged) to the connection; the thread reads the replies.
+        case sentDirectly([Entry], merged: [RedisWrite])
+    }
+
+    /// What the thread does next.
+    private enum Work {
+        case send([Entry])
+        case collect([Entry], merged: [RedisWrite])
+    }
+
     private let url: RedisURL
     private let logger: Logger
-    // Guarded by `condition`.
-    private let condition = PosixCondition()
+    // Guarded by `lock`.
+    private let lock = PosixLock()
     private var queue: [Entry] = []
+    private var phase = Phase.busy
     private var stopped = false
     private var giveUpAt: Date?
+    private let wakeUp = WakePipe()
     private let finished = DispatchSemaphore(value: 0)
 
     /// Starts the writer's thread.
@@ -43,12 +70,44 @@ final class RedisWriter: @unchecked Sendable {
         PosixThread.start(name: name) { [self] in self.loop() }
     }
 
-    /// Queues writes; `completion` runs on the writer's thread once Redis has them.
+    /// Queues writes, or sends them at once when the writer is idle; `completion` runs on
+    /// the writer's thread once Redis has them.
     func enqueue(_ writes: [RedisWrite], completion: (@Sendable () -> Void)? = nil) {
-        condition.lock()
-        queue.append(Entry(writes: writes, completion: completion))
-        condition.signal()
-        condition.unlock()
+        let entry = Entry(writes: writes, completion: completion)
+        lock.lock()
+        if case .idle(let connection) = phase, queue.isEmpty, !writes.isEmpty, let merged = sendNow(writes, on: connection) {
+            phase = .sentDirectly([entry], merged: merged)
+            lock.unlock()
+            return
+        }
+        let wasEmpty = queue.isEmpty
+        queue.append(entry)
+        lock.unlock()
+        if wasEmpty { wakeUp.wake() }
+    }
+
+    /// Writes `writes` to an idle connection (called holding `lock`); the merged writes
+    /// when they were all written, nil to leave them to the thread (a script whose SHA is
+    /// not known yet, or a failed write: the thread then finds the connection broken).
+    private func sendNow(_ writes: [RedisWrite], on connection: RedisConnection) -> [RedisWrite]? {
+        let merged = Self.merged(writes)
+        var commands: [RedisCommand] = []
+        commands.reserveCapacity(merged.count)
+        for write in merged {
+            guard let command = knownCommand(for: write) else { return nil }
+            commands.append(command)
+        }
+        do {
+            for command in commands { try connection.append(command) }
+            try connection.flush()
+            return merged
+        } catch {
+            // The connection is broken (some of it may have gone out): the thread finds the
+            // batch queued, fails on the connection, reconnects and sends the whole batch
+            // again (every write the worker makes may be repeated).
+            phase = .busy
+            return nil
+        }
     }
 
     /// Waits until everything queued so far is in Redis.
@@ -61,17 +120,13 @@ final class RedisWriter: @unchecked Sendable {
     /// From now on, a batch that cannot be sent by `deadline` is dropped with an error line
     /// instead of retried forever (used at shutdown, when Redis is gone).
     func giveUp(after deadline: Date) {
-        condition.lock()
-        giveUpAt = deadline
-        condition.unlock()
+        lock.withLock { giveUpAt = deadline }
     }
 
     /// Sends what is queued, then stops the thread.
     func stop() {
-        condition.lock()
-        stopped = true
-        condition.signal()
-        condition.unlock()
+        lock.withLock { stopped = true }
+        wakeUp.wake()
         finished.wait()
         // Signalled once by the thread's end: pass it on, so a second stop() (a cold shutdown
         // after a warm one) returns too instead of waiting forever.
@@ -83,26 +138,32 @@ final class RedisWriter: @unchecked Sendable {
         var backoff = 0.1
         var outage = false
         defer {
+            lock.withLock { phase = .busy }
             connection?.close()
             finished.signal()
         }
-        while true {
-            condition.lock()
-            while queue.isEmpty && !stopped { condition.wait() }
-            if queue.isEmpty && stopped {
-                condition.unlock()
-                return
+        while let work = nextWork(connection: &connection) {
+            let batch: [Entry]
+            var collecting: [RedisWrite]?
+            switch work {
+            case .send(let entries):
+                batch = entries
+            case .collect(let entries, let merged):
+                batch = entries
+                collecting = merged
             }
-            let batch = queue
-            queue.removeAll(keepingCapacity: true)
-            condition.unlock()
-
             while true {
                 do {
                     if connection == nil {
                         connection = try RedisConnection(url: url)
+                        collecting = nil   // a new connection: whatever was written is resent
                     }
-                    try send(batch, on: connection!)
+                    if let merged = collecting {
+                        collecting = nil
+                        try collectReplies(merged, on: connection!)
+                    } else {
+                        try send(batch, on: connection!)
+                    }
                     if outage { logger.info("writer: connected to \(url) again; the queued writes are sent") }
                     outage = false
                     backoff = 0.1
@@ -114,7 +175,7 @@ final class RedisWriter: @unchecked Sendable {
                         logger.error("cannot write to Redis: \(error). Keeping the writes and trying again with backoff")
                         outage = true
                     }
-                    let deadline = condition.withLock { giveUpAt }
+                    let deadline = lock.withLock { giveUpAt }
                     if let deadline, Date() > deadline {
                         let count = batch.reduce(0) { $0 + $1.writes.count }
                         logger.critical("shutting down with Redis unreachable: \(count) write(s) (results, acks, events) could not be sent; unacknowledged messages stay in 'unacked' and are restored by the next worker")
@@ -128,20 +189,72 @@ final class RedisWriter: @unchecked Sendable {
         }
     }
 
+    /// Blocks until there is work: replies to read for writes an enqueuer sent, or queued
+    /// writes. Nil once stopped with nothing left.
+    private func nextWork(connection: inout RedisConnection?) -> Work? {
+        while true {
+            lock.lock()
+            if case .sentDirectly(let entries, let merged) = phase {
+                phase = .busy
+                lock.unlock()
+                return .collect(entries, merged: merged)
+            }
+            if !queue.isEmpty {
+                let batch = queue
+                queue.removeAll(keepingCapacity: true)
+                lock.unlock()
+                return .send(batch)
+            }
+            if stopped {
+                lock.unlock()
+                return nil
+            }
+            if let connection { phase = .idle(connection) }
+            lock.unlock()
+
+            var fds = [pollfd(fd: wakeUp.descriptor, events: Int16(POLLIN), revents: 0)]
+            if let connection { fds.append(pollfd(fd: connection.fileDescriptor, events: Int16(POLLIN), revents: 0)) }
+            _ = poll(&fds, nfds_t(fds.count), 1000)
+            if fds[0].revents != 0 { wakeUp.drain() }
+
+            lock.lock()
+            var sentMeanwhile = true
+            if case .idle = phase {
+                phase = .busy
+                sentMeanwhile = false
+            }
+            lock.unlock()
+            // Readable with nothing sent: the server closed the connection (or sent what was
+            // not asked for). Drop it; the next batch reconnects.
+            if !sentMeanwhile, fds.count > 1, fds[1].revents != 0 {
+                connection?.close()
+                connection = nil
+            }
+        }
+    }
+
     private func send(_ batch: [Entry], on connection: RedisConnection) throws {
         var writes: [RedisWrite] = []
         for entry in batch { writes.append(contentsOf: entry.writes) }
         writes = Self.merged(writes)
         guard !writes.isEmpty else { return }
-        var commands = try writes.map { try command(for: $0, on: connection) }
-        var replies = try connection.pipeline(commands)
+        for write in writes { try connection.append(try command(for: write, on: connection)) }
+        try connection.flush()
+        try collectReplies(writes, on: connection)
+    }
+
+    /// Reads one reply per write, loads and resends scripts the server forgot, and logs refusals.
+    private func collectReplies(_ writes: [RedisWrite], on connection: RedisConnection) throws {
+        var replies: [RedisReply] = []
+        replies.reserveCapacity(writes.count)
+        for _ in writes { replies.append(try connection.readReply()) }
         // A script the server forgot (restart, SCRIPT FLUSH): load it and resend just those.
         let missing = replies.indices.filter { RedisScript.isMissingScript(replies[$0]) }
         if !missing.isEmpty {
             for index in missing {
                 if case .script(let script, _, _) = writes[index] { try script.load(on: connection) }
             }
-            commands = try missing.map { try command(for: writes[$0], on: connection) }
+            let commands = try missing.map { try command(for: writes[$0], on: connection) }
             let again = try connection.pipeline(commands)
             for (offset, index) in missing.enumerated() { replies[index] = again[offset] }
         }
@@ -195,6 +308,19 @@ final class RedisWriter: @unchecked Sendable {
                                         arguments: [Array(String(ttl).utf8)] + resultArguments)
         }
         return output
+    }
+
+    /// The command for an already merged write without talking to Redis, or nil when it
+    /// is a script whose SHA is not known yet.
+    private func knownCommand(for write: RedisWrite) -> RedisCommand? {
+        switch write {
+        case .command(let command):
+            return command
+        case .script(let script, let keys, let arguments):
+            return script.commandIfLoaded(keys: keys, arguments: arguments)
+        case .ack, .storeResult:
+            return nil
+        }
     }
 
     private func command(for write: RedisWrite, on connection: RedisConnection) throws -> RedisCommand {

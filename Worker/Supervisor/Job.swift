@@ -23,8 +23,11 @@ final class Job {
     var hardDeadline: Date?
     /// The hard time limit in seconds, if any.
     var hardLimit: Double?
-    /// Whether the delivery was already acked.
+    /// Whether the delivery counts as acked (an early-acking task that started, or one acked on purpose).
     var acked = false
+    /// An early ack that is decided but not yet written: it goes out with the job's result
+    /// (one script call) when the task finishes first, else with the next tick.
+    var ackDeferred = false
     /// Held back by a rate limit until this time (epoch seconds).
     var throttledUntil: Double?
     /// Asked the shared rate limiter and waiting for its answer.

@@ -5,7 +5,6 @@ extension Worker {
     /// Records what a child reported for a job: success, failure or retry.
     func finish(_ job: Job, frame: JSONValue) {
         let runtime = Date().timeIntervalSince(job.startedAt ?? job.receivedAt)
-        let ackTag = job.acked ? nil : job.claimed.deliveryTag
         switch frame["outcome"]?.stringValue {
         case "success":
             let value = frame["result"] ?? .null
@@ -13,16 +12,16 @@ extension Worker {
             logger.info("Task \(job.label) succeeded in \(FixedPoint.text(runtime, places: 4))s: \(Self.logRepr(value))")
             taskEvent("task-succeeded", job, ["result": .string(PythonRepr.truncated(PythonRepr.of(value))), "runtime": .double(runtime)])
             if job.message.ignoresResult || job.info.ignoreResult {
-                if let ackTag { writes.ack(ackTag) }
+                if let tag = ackTag(settling: job) { writes.ack(tag) }
             } else {
                 writes.store(ResultRecord(taskID: job.message.id, status: .success, result: value, dateDone: Date(),
-                                          extra: parentExtras(job.message)), ackTag: ackTag)
+                                          extra: parentExtras(job.message)), ackTag: ackTag(settling: job))
             }
             continueChain(after: job, result: value)
             joinChord(after: job, state: .success, result: value)
         case "dropped":
             // Revoked while it waited in the child, which never started it.
-            fail(job, state: .revoked, exception: .revoked(job.dropRequested ?? "revoked"), traceback: nil, ackTag: ackTag)
+            fail(job, state: .revoked, exception: .revoked(job.dropRequested ?? "revoked"), traceback: nil, ackTag: ackTag(settling: job))
         case "retry":
             let exception = frame["exception"].flatMap(ExceptionInfo.init(json:))
                 ?? ExceptionInfo(type: "Retry", message: "retry", module: "celery.exceptions")
@@ -33,7 +32,7 @@ extension Worker {
         default:
             let exception = frame["exception"].flatMap(ExceptionInfo.init(json:))
                 ?? ExceptionInfo(type: "Exception", message: "the child reported a failure without details", module: "builtins")
-            fail(job, state: .failure, exception: exception, traceback: frame["traceback"]?.stringValue, ackTag: ackTag)
+            fail(job, state: .failure, exception: exception, traceback: frame["traceback"]?.stringValue, ackTag: ackTag(settling: job))
         }
     }
 
@@ -65,9 +64,8 @@ extension Worker {
 
     /// A job whose child died under it: requeue once (acks-late + reject-on-worker-lost) or fail.
     func childLost(_ job: Job, how: String, pid: Int32) {
-        let ackTag = job.acked ? nil : job.claimed.deliveryTag
         if let killed = job.killedFor {
-            fail(job, state: killed.state, exception: killed.exception, traceback: nil, ackTag: ackTag)
+            fail(job, state: killed.state, exception: killed.exception, traceback: nil, ackTag: ackTag(settling: job))
             return
         }
         if job.acksLate && job.info.rejectOnWorkerLost && !job.acked {
@@ -76,12 +74,12 @@ extension Worker {
             return
         }
         let exception = ExceptionInfo.workerLost("Worker exited prematurely: \(how) Job: \(job.number).")
-        fail(job, state: .failure, exception: exception, traceback: nil, ackTag: ackTag)
+        fail(job, state: .failure, exception: exception, traceback: nil, ackTag: ackTag(settling: job))
     }
 
     /// Stores REVOKED `expired` for a message past its `expires` time.
     func revokeExpired(_ job: Job) {
-        fail(job, state: .revoked, exception: .revoked("expired"), traceback: nil, ackTag: job.acked ? nil : job.claimed.deliveryTag)
+        fail(job, state: .revoked, exception: .revoked("expired"), traceback: nil, ackTag: ackTag(settling: job))
     }
 
     /// Stores RETRY and schedules the next attempt: same id, `retries + 1`, ETA now + countdown.
@@ -95,7 +93,7 @@ extension Worker {
         let record = ResultRecord(taskID: job.message.id, status: .retry, exception: exception,
                                   traceback: traceback, dateDone: nil, extra: parentExtras(job.message))
         writes.store(record, ackTag: nil)
-        writes.schedule(next, due: due, list: job.homeList, replacing: job.acked ? nil : job.claimed.deliveryTag)
+        writes.schedule(next, due: due, list: job.homeList, replacing: ackTag(settling: job))
     }
 
     /// Pushes a message back to the head of a list (it is consumed next).

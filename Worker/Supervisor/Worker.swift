@@ -185,6 +185,7 @@ public final class Worker: Service, @unchecked Sendable {
         case .childExited(let child, let status, let signaled):
             childExited(child, status: status, signaled: signaled)
         case .tick:
+            writeDeferredAcks()
             enforceTimeLimits()
             housekeeping()
             dispatchPending()
@@ -524,7 +525,7 @@ public final class Worker: Service, @unchecked Sendable {
     /// Stores REVOKED for a message whose id was revoked, and acks it.
     func discardRevoked(_ job: Job) {
         logger.info("Discarding revoked task: \(job.label)")
-        fail(job, state: .revoked, exception: .revoked("revoked"), traceback: nil, ackTag: job.acked ? nil : job.claimed.deliveryTag)
+        fail(job, state: .revoked, exception: .revoked("revoked"), traceback: nil, ackTag: ackTag(settling: job))
     }
 
     /// Periodic duties: liveness key, renewing held deliveries, refreshing revoked ids.
@@ -539,7 +540,7 @@ public final class Worker: Service, @unchecked Sendable {
             lastAlive = now
         }
         if now.timeIntervalSince(lastRenewal) >= max(0.5, configuration.visibilityTimeout / 3) {
-            let held = pending.map(\.claimed.deliveryTag) + jobs.values.filter { !$0.acked }.map(\.claimed.deliveryTag)
+            let held = pending.map(\.claimed.deliveryTag) + jobs.values.filter { !$0.acked || $0.ackDeferred }.map(\.claimed.deliveryTag)
             writes.renew(held)
             lastRenewal = now
         }
@@ -633,8 +634,29 @@ public final class Worker: Service, @unchecked Sendable {
         job.hardDeadline = job.hardLimit.map { Date().addingTimeInterval($0) }
         taskEvent("task-started", job)
         if !job.acksLate {
-            writes.ack(job.claimed.deliveryTag)
             job.acked = true
+            job.ackDeferred = true
+        }
+    }
+
+    /// The delivery tag a write that settles `job` must ack: its own tag when the delivery is
+    /// not acked yet, or when its early ack is still deferred (taken here, so it is written once).
+    func ackTag(settling job: Job) -> String? {
+        if job.ackDeferred {
+            job.ackDeferred = false
+            return job.claimed.deliveryTag
+        }
+        return job.acked ? nil : job.claimed.deliveryTag
+    }
+
+    /// Writes the early acks still deferred: a task that runs past one tick (≤ 100 ms) is
+    /// acked then, as Celery acks on start; one that finishes sooner had its ack written
+    /// with its result. Until written, a crashed worker's delivery is restored (at least
+    /// once) instead of lost.
+    private func writeDeferredAcks() {
+        for job in jobs.values where job.ackDeferred {
+            job.ackDeferred = false
+            writes.ack(job.claimed.deliveryTag)
         }
     }
 
@@ -676,7 +698,7 @@ public final class Worker: Service, @unchecked Sendable {
         giveBackPending()
         var giveBack: [(tag: String, list: String)] = []
         for job in jobs.values.sorted(by: { $0.number < $1.number }) {
-            if job.acked {
+            if job.acked && !job.ackDeferred {
                 republish(job.message, list: job.homeList)
             } else {
                 giveBack.append((job.claimed.deliveryTag, job.homeList))

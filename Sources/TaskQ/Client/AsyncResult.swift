@@ -91,34 +91,55 @@ extension App {
     }
 
     /// Waits until the task's record is in a ready state.
+    ///
+    /// The subscriber's thread reads the key once the channel is confirmed and looks at
+    /// each message itself, so the waiting task is resumed once, with a ready record
+    /// (or to read the key itself when the subscriber could not).
     package func waitForRecord(_ id: String, timeout: Duration?) async throws -> ResultRecord {
         let subscriber = try connections.subscriber()
-        let (events, continuation) = AsyncStream<RedisSubscriber.Event>.makeStream()
-        let token = subscriber.subscribe(CeleryKeys.result(id)) { continuation.yield($0) }
+        let (events, continuation) = AsyncStream<ResultWake>.makeStream()
+        let key = CeleryKeys.result(id)
+        let token = subscriber.subscribe(key, readKey: key, timeLimit: timeout) { event in
+            switch event {
+            case .subscribed:
+                continuation.yield(.readYourself)
+            case .current(let value):
+                guard let value else { return }
+                if let record = try? ResultRecord(bytes: value) {
+                    if record.status.isReady { continuation.yield(.ready(record)) }
+                } else {
+                    continuation.yield(.readYourself)   // unreadable: the waiter's own read reports it
+                }
+            case .message(_, let payload):
+                if let record = try? ResultRecord(bytes: payload), record.status.isReady { continuation.yield(.ready(record)) }
+            case .expired:
+                continuation.yield(.timedOut)
+            }
+        }
         defer {
             subscriber.unsubscribe(token)
             continuation.finish()
         }
-        let wait: @Sendable () async throws -> ResultRecord = {
-            for await event in events {
-                switch event {
-                case .subscribed:
-                    if let record = try await self.fetchRecord(id), record.status.isReady { return record }
-                case .message(_, let payload):
-                    if let record = try? ResultRecord(bytes: payload), record.status.isReady { return record }
-                }
+        for await wake in events {
+            switch wake {
+            case .readYourself:
+                if let record = try await fetchRecord(id), record.status.isReady { return record }
+            case .ready(let record):
+                return record
+            case .timedOut:
+                throw TaskQError.timeout("no result for task \(id) within \((timeout ?? .zero).seconds) s; is a worker running and consuming its queue?")
             }
-            throw CancellationError()
         }
-        guard let timeout else { return try await wait() }
-        return try await withThrowingTaskGroup(of: ResultRecord.self) { group in
-            group.addTask { try await wait() }
-            group.addTask {
-                try await Task.sleep(for: timeout)
-                throw TaskQError.timeout("no result for task \(id) within \(timeout.seconds) s; is a worker running and consuming its queue?")
-            }
-            defer { group.cancelAll() }
-            return try await group.next()!
-        }
+        throw CancellationError()
     }
+}
+
+/// Why a result waiter is resumed.
+private enum ResultWake: Sendable {
+    /// The record is in a ready state.
+    case ready(ResultRecord)
+    /// The subscription is confirmed but the subscriber could not read the key.
+    case readYourself
+    /// The time limit passed.
+    case timedOut
 }

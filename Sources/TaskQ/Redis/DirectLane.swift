@@ -12,9 +12,9 @@ import Glibc
 /// Redis round trip. For a caller that sends one command after another
 /// (`delay()` in a loop, `result.get()`) the lane does the work in the calling
 /// task instead: it writes the command on a non-blocking socket and polls for
-/// the reply, yielding to other tasks between polls. Nothing here blocks the
-/// cooperative pool: connecting, and waiting for a reply that takes longer than
-/// `pollBudget`, go to the client's thread as before.
+/// the reply, sleeping in `ppoll` for at most `pollBudget` (300 µs) in all. Nothing
+/// else here blocks the cooperative pool: connecting, and waiting for a reply that
+/// takes longer than that, go to the client's thread as before.
 ///
 /// One caller holds the lane at a time; a call that finds it taken returns nil
 /// and goes the thread's way.
@@ -30,15 +30,15 @@ package final class DirectLane: @unchecked Sendable {
     /// How long a caller polls for its reply before it waits on the thread instead.
     package static let pollBudget: UInt64 = 300_000
 
-    /// How long a caller may poll without yielding first (nanoseconds): about one loopback round trip.
+    /// How long a sending caller polls without sleeping first (nanoseconds): about one loopback round trip.
     package static let spinBudget: UInt64 = 60_000
 
-    /// Whether this lane polls without yielding for `spinBudget` first.
+    /// Whether this lane polls without sleeping for `spinBudget` first.
     private let spins: Bool
 
     /// A lane to `url` that connects, and waits past the poll budget, on `thread`.
     ///
-    /// With `spins`, a caller first polls without yielding for `spinBudget`: right for
+    /// With `spins`, a caller first polls without sleeping for `spinBudget`: right for
     /// sends, which find the worker idle or busy elsewhere, not for a `get()` whose reply
     /// the worker is still computing on the same cores.
     package init(url: RedisURL, connectTimeout: Double, thread: RedisThread, spins: Bool) {
@@ -65,10 +65,14 @@ package final class DirectLane: @unchecked Sendable {
                 if waited > Self.pollBudget {
                     return try await thread.run { try Self.waitForReply(on: live) }
                 }
-                // For about one loopback round trip the poll does not yield: a yield hands the
-                // task to another pool thread more often than not, which costs as much as the
-                // round trip itself. Past that, it yields between polls.
-                if !spins || waited > Self.spinBudget { await Task.yield() }
+                // For about one loopback round trip a sending lane polls without sleeping. Past
+                // that (or from the start, for a lane whose reply the worker computes on the same
+                // cores) it sleeps in `ppoll` for the rest of the budget: the socket wakes this
+                // thread directly, where a yield would hand the task to another pool thread,
+                // a wake-up per poll. The budget bounds how long a pool thread is held.
+                if !spins || waited > Self.spinBudget {
+                    Self.sleepUntilReadable(live.fileDescriptor, nanoseconds: Self.pollBudget - waited)
+                }
             }
         } catch let error as RedisError where error.breaksConnection {
             live.close()
@@ -93,6 +97,23 @@ package final class DirectLane: @unchecked Sendable {
         }
         connection = made
         return made
+    }
+
+    /// Sleeps until `descriptor` is readable or `nanoseconds` have passed.
+    /// `select`, because its timeout has microseconds where `poll`'s has milliseconds.
+    private static func sleepUntilReadable(_ descriptor: Int32, nanoseconds: UInt64) {
+        guard descriptor >= 0 else { return }
+        guard descriptor < 1024 else {   // beyond FD_SETSIZE: poll's coarser timeout
+            var entry = pollfd(fd: descriptor, events: Int16(POLLIN), revents: 0)
+            _ = poll(&entry, 1, 1)
+            return
+        }
+        var readable = fd_set()   // bit `fd % 8` of byte `fd / 8` on the little-endian machines Swift runs on
+        withUnsafeMutableBytes(of: &readable) { bits in
+            bits[Int(descriptor) / 8] |= UInt8(1 << (Int(descriptor) % 8))
+        }
+        var timeout = timeval(tv_sec: 0, tv_usec: Int(max(1, nanoseconds / 1000)))
+        _ = select(descriptor + 1, &readable, nil, nil, &timeout)
     }
 
     /// Blocks on the socket until the reply is in: run only on the client's thread.

@@ -18,6 +18,12 @@ package final class RedisScript: @unchecked Sendable {
         RedisCommand("EVALSHA", arguments: [try knownSHA(on: connection), keys.count] + keys + arguments)
     }
 
+    /// The EVALSHA command when the script's SHA is known, else nil (nothing is sent).
+    package func commandIfLoaded(keys: [any RedisArgument], arguments: [any RedisArgument]) -> RedisCommand? {
+        guard let sha = lock.withLock({ sha }) else { return nil }
+        return RedisCommand("EVALSHA", arguments: [sha, keys.count] + keys + arguments)
+    }
+
     /// Runs the script; an error reply other than NOSCRIPT is thrown.
     package func evaluate(on connection: RedisConnection, keys: [any RedisArgument], arguments: [any RedisArgument]) throws -> RedisReply {
         var reply = try connection.roundTrip(command(on: connection, keys: keys, arguments: arguments))

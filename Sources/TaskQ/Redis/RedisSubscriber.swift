@@ -1,3 +1,4 @@
+import Dispatch
 import FoundationEssentials
 import Logging
 #if canImport(Glibc)
@@ -8,15 +9,37 @@ import Glibc
 ///
 /// The thread waits in `poll` on the Redis socket and a wake-up pipe, so
 /// subscriptions can be added while it waits. After a reconnect every channel
-/// is subscribed again, and each handler hears `.subscribed` again: a result
-/// waiter takes that as its cue to re-read the key it waits for.
+/// is subscribed again, and each handler hears `.subscribed` (or `.current`) again:
+/// a result waiter takes that as its cue to re-read the key it waits for.
+///
+/// A subscription can name a key to read once the server confirms it: the thread
+/// reads it itself (one pipelined `GET` on a second connection for all the
+/// confirmations of one read), so a waiter hears the key's value and any later
+/// message without ever being woken for the confirmation alone.
+/// Unsubscribing does not wake the thread: the `UNSUBSCRIBE` goes out with the
+/// next subscription, or within a second.
 package final class RedisSubscriber: @unchecked Sendable {
     /// What a subscription handler hears.
     package enum Event: Sendable {
         /// The server confirmed the subscription; messages published from now on arrive.
+        /// A subscription that names a key hears this only when the key could not be read.
         case subscribed
+        /// The server confirmed the subscription, and the named key then held this value (`nil`: no key).
+        case current([UInt8]?)
         /// A message on the channel (or on a channel matching the pattern).
         case message(channel: String, payload: [UInt8])
+        /// The subscription's time limit passed; it stays subscribed until unsubscribed.
+        case expired
+    }
+
+    private struct Subscription {
+        let handler: Handler
+        let readKey: String?
+    }
+
+    private struct Deadline {
+        let token: Token
+        let uptimeNanoseconds: UInt64
     }
 
     /// A handler, called on the subscriber's thread; it must return quickly.
@@ -37,11 +60,14 @@ package final class RedisSubscriber: @unchecked Sendable {
     private let logger: Logger
     // Guarded by `lock`.
     private let lock = PosixLock()
-    private var handlers: [Topic: [Int: Handler]] = [:]
+    private var handlers: [Topic: [Int: Subscription]] = [:]
     private var confirmed: Set<Topic> = []
     private var wanted: Set<Topic> = []
     private var sent: Set<Topic> = []
-    private var newcomers: [(Topic, Handler)] = []
+    private var newcomers: [(Topic, Subscription)] = []
+    private var deadlines: [Deadline] = []
+    // Only touched by the thread.
+    private var keyReader: RedisConnection?
     private var nextNumber = 0
     private var stopped = false
     private let wakeUp = WakePipe()
@@ -53,21 +79,36 @@ package final class RedisSubscriber: @unchecked Sendable {
         PosixThread.start(name: name) { [self] in self.loop() }
     }
 
-    /// Subscribes `handler` to a channel (or a glob pattern).
-    package func subscribe(_ name: String, pattern: Bool = false, handler: @escaping Handler) -> Token {
+    /// Subscribes `handler` to a channel (or a glob pattern). With `readKey`, the handler
+    /// hears `.current` with that key's value once the subscription is confirmed, instead
+    /// of `.subscribed`. With `timeLimit`, it hears `.expired` once that much time has
+    /// passed (the thread keeps the time: a waiter needs no timer task of its own).
+    package func subscribe(_ name: String, pattern: Bool = false, readKey: String? = nil, timeLimit: Duration? = nil,
+                           handler: @escaping Handler) -> Token {
         let topic = Topic(name: name, isPattern: pattern)
+        let subscription = Subscription(handler: handler, readKey: readKey)
+        let due = timeLimit.map { DispatchTime.now().uptimeNanoseconds + Self.nanoseconds($0) }
         let token: Token = lock.withLock {
             nextNumber += 1
-            handlers[topic, default: [:]][nextNumber] = handler
+            let token = Token(topic: topic, number: nextNumber)
+            handlers[topic, default: [:]][nextNumber] = subscription
             wanted.insert(topic)
-            newcomers.append((topic, handler))
-            return Token(topic: topic, number: nextNumber)
+            newcomers.append((topic, subscription))
+            if let due { deadlines.append(Deadline(token: token, uptimeNanoseconds: due)) }
+            return token
         }
         wake()
         return token
     }
 
-    /// Removes one subscription; the channel is unsubscribed when its last handler goes.
+    private static func nanoseconds(_ duration: Duration) -> UInt64 {
+        let (seconds, attoseconds) = duration.components
+        guard seconds >= 0 else { return 0 }
+        return UInt64(min(seconds, Int64(UInt64.max / 2_000_000_000))) * 1_000_000_000 + UInt64(max(0, attoseconds) / 1_000_000_000)
+    }
+
+    /// Removes one subscription; the channel is unsubscribed when its last handler goes,
+    /// with the next subscription or within a second (the handler hears nothing more).
     package func unsubscribe(_ token: Token) {
         lock.withLock {
             handlers[token.topic]?[token.number] = nil
@@ -75,8 +116,8 @@ package final class RedisSubscriber: @unchecked Sendable {
                 handlers[token.topic] = nil
                 wanted.remove(token.topic)
             }
+            if !deadlines.isEmpty { deadlines.removeAll { $0.token == token } }
         }
-        wake()
     }
 
     /// Stops the thread and closes the connection.
@@ -116,11 +157,12 @@ package final class RedisSubscriber: @unchecked Sendable {
             }
         }
         connection?.close()
+        keyReader?.close()
     }
 
     /// Runs one round: sync subscriptions, wait for input, dispatch replies.
     private func serve(_ connection: RedisConnection) throws {
-        let (toSubscribe, toUnsubscribe, greet) = lock.withLock { () -> ([Topic], [Topic], [(Topic, Handler)]) in
+        let (toSubscribe, toUnsubscribe, greet) = lock.withLock { () -> ([Topic], [Topic], [(Topic, Subscription)]) in
             let add = wanted.subtracting(sent)
             let remove = sent.subtracting(wanted)
             sent = wanted
@@ -129,7 +171,7 @@ package final class RedisSubscriber: @unchecked Sendable {
             newcomers.removeAll { confirmed.contains($0.0) }
             return (Array(add), Array(remove), ready)
         }
-        for (_, handler) in greet { handler(.subscribed) }
+        announce(greet.map(\.1))
         for topic in toSubscribe {
             try connection.append(RedisCommand(topic.isPattern ? "PSUBSCRIBE" : "SUBSCRIBE", topic.name))
         }
@@ -140,37 +182,99 @@ package final class RedisSubscriber: @unchecked Sendable {
 
         var fds = [pollfd(fd: connection.fileDescriptor, events: Int16(POLLIN), revents: 0),
                    pollfd(fd: wakeUp.descriptor, events: Int16(POLLIN), revents: 0)]
-        let ready = poll(&fds, 2, 1000)
+        let ready = poll(&fds, 2, pollTimeoutMilliseconds())
+        expireDue()
         if ready <= 0 { return }
         if fds[1].revents != 0 { wakeUp.drain() }
         if fds[0].revents != 0 {
             try connection.readAvailable()
-            while let reply = try connection.bufferedReply() { dispatch(reply) }
+            var confirmedNow: [Subscription] = []
+            while let reply = try connection.bufferedReply() { dispatch(reply, confirmed: &confirmedNow) }
+            announce(confirmedNow)
         }
     }
 
-    private func dispatch(_ reply: RedisReply) {
+    /// Up to a second, or until the nearest time limit.
+    private func pollTimeoutMilliseconds() -> Int32 {
+        let nearest = lock.withLock { deadlines.lazy.map(\.uptimeNanoseconds).min() }
+        guard let nearest else { return 1000 }
+        let now = DispatchTime.now().uptimeNanoseconds
+        guard nearest > now else { return 0 }
+        return Int32(min(1000, (nearest - now + 999_999) / 1_000_000))
+    }
+
+    /// Tells the subscriptions whose time limit passed.
+    private func expireDue() {
+        let now = DispatchTime.now().uptimeNanoseconds
+        let due: [Handler] = lock.withLock {
+            guard deadlines.contains(where: { $0.uptimeNanoseconds <= now }) else { return [] }
+            let passed = deadlines.filter { $0.uptimeNanoseconds <= now }
+            deadlines.removeAll { $0.uptimeNanoseconds <= now }
+            return passed.compactMap { handlers[$0.token.topic]?[$0.token.number]?.handler }
+        }
+        for handler in due { handler(.expired) }
+    }
+
+    /// Tells confirmed subscriptions so: `.current` with their key's value (all keys read in
+    /// one pipeline), or `.subscribed` when there is no key or it could not be read.
+    private func announce(_ subscriptions: [Subscription]) {
+        guard !subscriptions.isEmpty else { return }
+        var keys: [String] = []
+        for subscription in subscriptions {
+            if let key = subscription.readKey, !keys.contains(key) { keys.append(key) }
+        }
+        let values = keys.isEmpty ? [:] : readKeys(keys)
+        for subscription in subscriptions {
+            if let key = subscription.readKey, let value = values[key] {
+                subscription.handler(.current(value))
+            } else {
+                subscription.handler(.subscribed)
+            }
+        }
+    }
+
+    /// The keys' values (missing key: `.some(nil)`), or an empty map when they could not be read.
+    private func readKeys(_ keys: [String]) -> [String: [UInt8]?] {
+        do {
+            if keyReader == nil { keyReader = try RedisConnection(url: url, connectTimeout: 2, socketTimeout: 5) }
+            let replies = try keyReader!.pipeline(keys.map { RedisCommand("GET", $0) })
+            var values: [String: [UInt8]?] = [:]
+            for (key, reply) in zip(keys, replies) {
+                switch reply {
+                case .null: values[key] = .some(nil)
+                case .error: continue
+                default: values[key] = .some(reply.bytes)
+                }
+            }
+            return values
+        } catch {
+            keyReader?.close()
+            keyReader = nil
+            return [:]
+        }
+    }
+
+    private func dispatch(_ reply: RedisReply, confirmed confirmedNow: inout [Subscription]) {
         guard let items = reply.array, let kind = items.first?.string else { return }
         switch kind {
         case "subscribe", "psubscribe":
             guard let name = items[safe: 1]?.string else { return }
             let topic = Topic(name: name, isPattern: kind == "psubscribe")
-            let targets: [Handler] = lock.withLock {
+            confirmedNow += lock.withLock {
                 guard wanted.contains(topic) else { return [] }
                 confirmed.insert(topic)
                 newcomers.removeAll { $0.0 == topic }
                 return Array(handlers[topic]?.values ?? [:].values)
             }
-            for handler in targets { handler(.subscribed) }
         case "message":
             guard let channel = items[safe: 1]?.string, let payload = items[safe: 2]?.bytes else { return }
             let targets = lock.withLock { Array(handlers[Topic(name: channel, isPattern: false)]?.values ?? [:].values) }
-            for handler in targets { handler(.message(channel: channel, payload: payload)) }
+            for target in targets { target.handler(.message(channel: channel, payload: payload)) }
         case "pmessage":
             guard let pattern = items[safe: 1]?.string, let channel = items[safe: 2]?.string,
                   let payload = items[safe: 3]?.bytes else { return }
             let targets = lock.withLock { Array(handlers[Topic(name: pattern, isPattern: true)]?.values ?? [:].values) }
-            for handler in targets { handler(.message(channel: channel, payload: payload)) }
+            for target in targets { target.handler(.message(channel: channel, payload: payload)) }
         default:
             return
         }

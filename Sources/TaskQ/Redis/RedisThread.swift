@@ -18,9 +18,12 @@ package final class RedisThread: @unchecked Sendable {
     /// Queues a job; it runs after every job queued before it.
     package func submit(_ job: @escaping @Sendable () -> Void) {
         condition.lock()
+        let wasIdle = jobs.isEmpty
         jobs.append(job)
-        condition.signal()
         condition.unlock()
+        // Signalled after unlocking, so the thread does not wake only to block on the lock;
+        // and only when it may be waiting (with jobs queued it looks again before it waits).
+        if wasIdle { condition.signal() }
     }
 
     /// Runs `body` on the thread and returns its result to the caller.
@@ -34,8 +37,8 @@ package final class RedisThread: @unchecked Sendable {
     package func stop() {
         condition.lock()
         stopped = true
-        condition.signal()
         condition.unlock()
+        condition.signal()
     }
 
     private func loop() {
