@@ -29,11 +29,17 @@ enum BrokerScripts {
     /// the claiming worker and the delivery count. Messages without a delivery tag
     /// go to the dead-letter list.
     ///
-    /// KEYS: bookkeeping, dead-letter list, list1..listN. ARGV: limit, now, node, queue1..queueN.
+    /// KEYS: bookkeeping, dead-letter list, list1..listN. ARGV: limit, now (`""`: the server's
+    /// clock), node, queue1..queueN.
     /// Returns a flat array of `queue, tag, envelope, deliveries` (tag `""` when dead-lettered).
     static let claim = RedisScript("""
     local limit = tonumber(ARGV[1])
     local now = ARGV[2]
+    if now == '' then
+      -- Sent ahead, behind a doorbell's BLMOVE: the claim happens when it rings.
+      local clock = redis.call('TIME')
+      now = clock[1] .. '.' .. string.format('%06d', tonumber(clock[2]))
+    end
     local node = ARGV[3]
     local out = {}
     local taken = 0
@@ -51,7 +57,8 @@ enum BrokerScripts {
       local queue = ARGV[i - 2]
       local quotedQueue = cjson.encode(queue)
       while taken < limit do
-        local batch = redis.call('RPOP', KEYS[i], math.min(limit - taken, 500))
+        local asked = math.min(limit - taken, 500)
+        local batch = redis.call('RPOP', KEYS[i], asked)
         if not batch then break end
         for _, msg in ipairs(batch) do
           taken = taken + 1
@@ -85,6 +92,7 @@ enum BrokerScripts {
           end
         end
         flush()
+        if #batch < asked then break end
       end
     end
     return out

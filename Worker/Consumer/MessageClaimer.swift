@@ -25,6 +25,12 @@ struct ClaimedMessage: Sendable {
 /// wakes when the list gets an element and moves nothing anywhere (the element
 /// goes back where it was). So the wait never takes a message out of Redis: a
 /// claim and its unacked record always happen in the one Lua step.
+///
+/// The first list's doorbell carries the claim itself: the claim script is sent
+/// right behind the `BLMOVE` on the same connection, so Redis runs it the moment
+/// the doorbell rings, and the claimed messages arrive with the ring instead of a
+/// round trip later. To stop, the claimer unblocks that doorbell (`CLIENT UNBLOCK`)
+/// and takes what its claim returns, so nothing is claimed unseen.
 final class MessageClaimer: @unchecked Sendable {
     private let configuration: WorkerConfiguration
     private let logger: Logger
@@ -80,6 +86,7 @@ final class MessageClaimer: @unchecked Sendable {
         var lastRecovery = Date.distantPast
         var queuesLookEmpty = false
         defer {
+            if let express = doorbells.first { takeExpressClaim(express, main: connection) }
             connection?.close()
             doorbells.forEach { $0.close() }
             finished.signal()
@@ -107,9 +114,10 @@ final class MessageClaimer: @unchecked Sendable {
                     backoff = 0.2
                 }
                 let allowed = lock.withLock { credits }
+                let limit = min(allowed, 1000)
                 if allowed > 0 && !queuesLookEmpty {
-                    let limit = min(allowed, 1000)
-                    let claimed = try claim(on: live, limit: limit, lists: lists)
+                    let claimed = parseClaimed(try BrokerScripts.claim.evaluate(
+                        on: live, keys: claimKeys(lists), arguments: claimArguments(limit: limit, now: true, lists: lists)))
                     // A claim that got fewer than it asked for emptied the queues: the next
                     // one waits for a doorbell (which rings at once if more came meanwhile)
                     // instead of asking Redis again straight away.
@@ -120,10 +128,30 @@ final class MessageClaimer: @unchecked Sendable {
                         continue
                     }
                 }
-                let rang = try waitForWork(doorbells: &doorbells, watchQueues: allowed > 0)
+                let expressClaim = allowed > 0
+                    ? BrokerScripts.claim.commandIfLoaded(keys: claimKeys(lists), arguments: claimArguments(limit: limit, now: false, lists: lists))
+                    : nil
+                let outcome = try waitForWork(doorbells: &doorbells, watchQueues: allowed > 0, expressClaim: expressClaim)
+                if let reply = outcome.expressReply {
+                    if case .error(let message) = reply {
+                        // NOSCRIPT after a Redis restart, say: the next claim goes the usual way,
+                        // which loads the script again.
+                        logger.warning("consumer: the claim behind the doorbell failed (\(message)); claiming again")
+                        queuesLookEmpty = false
+                        continue
+                    }
+                    let claimed = parseClaimed(reply)
+                    if !claimed.isEmpty {
+                        lock.withLock { credits -= claimed.count }
+                        deliver(claimed)
+                    }
+                    // Rang and claimed: more may be waiting only if it took all it could.
+                    queuesLookEmpty = claimed.count < limit && !outcome.otherRang
+                    continue
+                }
                 // Queues found empty stay empty until a doorbell rings: an armed doorbell rings
                 // for anything pushed since the claim. Without credits none was armed.
-                if rang || allowed <= 0 { queuesLookEmpty = false }
+                if outcome.otherRang || allowed <= 0 { queuesLookEmpty = false }
             } catch {
                 connection?.close()
                 connection = nil
@@ -139,12 +167,18 @@ final class MessageClaimer: @unchecked Sendable {
         }
     }
 
-    private func claim(on connection: RedisConnection, limit: Int, lists: [(list: String, queue: String)]) throws -> [ClaimedMessage] {
-        let keys: [any RedisArgument] = (BrokerScripts.bookkeeping + [CeleryKeys.deadLetters]).map { $0 as any RedisArgument }
-            + lists.map { $0.list as any RedisArgument }
-        let arguments: [any RedisArgument] = [limit, FixedPoint.text(Date().timeIntervalSince1970, places: 6), configuration.claimHolder]
+    private func claimKeys(_ lists: [(list: String, queue: String)]) -> [any RedisArgument] {
+        (BrokerScripts.bookkeeping + [CeleryKeys.deadLetters]).map { $0 as any RedisArgument } + lists.map { $0.list as any RedisArgument }
+    }
+
+    /// The claim script's arguments; without `now` the script reads the server's clock when it runs.
+    private func claimArguments(limit: Int, now: Bool, lists: [(list: String, queue: String)]) -> [any RedisArgument] {
+        [limit, now ? FixedPoint.text(Date().timeIntervalSince1970, places: 6) : "", configuration.claimHolder]
             + lists.map { $0.queue as any RedisArgument }
-        let reply = try BrokerScripts.claim.evaluate(on: connection, keys: keys, arguments: arguments)
+    }
+
+    /// The messages of a claim script's reply; dead-lettered ones are logged and left out.
+    private func parseClaimed(_ reply: RedisReply) -> [ClaimedMessage] {
         guard let items = reply.array else { return [] }
         var claimed: [ClaimedMessage] = []
         claimed.reserveCapacity(items.count / 4)
@@ -160,6 +194,23 @@ final class MessageClaimer: @unchecked Sendable {
             index += 4
         }
         return claimed
+    }
+
+    /// At stop: unblocks the express doorbell, so that the claim queued behind its BLMOVE
+    /// runs now (or has run), and delivers what it took; the worker gives those back.
+    private func takeExpressClaim(_ express: Doorbell, main: RedisConnection?) {
+        guard express.carriesClaim else { return }
+        do {
+            let connection = try main ?? RedisConnection(url: configuration.brokerURL, connectTimeout: 2, socketTimeout: 5)
+            defer { if main == nil { connection.close() } }
+            try express.unblock(using: connection)
+            if let reply = try express.awaitClaimReply(timeout: 5) {
+                let claimed = parseClaimed(reply)
+                if !claimed.isEmpty { deliver(claimed) }
+            }
+        } catch {
+            logger.warning("consumer: could not collect the doorbell's claim at stop (\(error)); anything it took is restored once this worker is gone")
+        }
     }
 
     private func promoteDueMessages(_ connection: RedisConnection) throws {
@@ -214,13 +265,21 @@ final class MessageClaimer: @unchecked Sendable {
         }
     }
 
-    /// Blocks until a doorbell rings, credits arrive, or a scheduled message may be due;
-    /// true when a doorbell rang.
-    private func waitForWork(doorbells: inout [Doorbell], watchQueues: Bool) throws -> Bool {
+    /// What ended a wait.
+    private struct WaitOutcome {
+        /// The reply of the express doorbell's claim, when it rang.
+        var expressReply: RedisReply?
+        /// Whether another doorbell rang.
+        var otherRang = false
+    }
+
+    /// Blocks until a doorbell rings, credits arrive, or a scheduled message may be due.
+    /// With `expressClaim`, the first doorbell is armed with that claim behind it.
+    private func waitForWork(doorbells: inout [Doorbell], watchQueues: Bool, expressClaim: RedisCommand?) throws -> WaitOutcome {
         var fds = [pollfd(fd: wakeUp.descriptor, events: Int16(POLLIN), revents: 0)]
         if watchQueues {
-            for bell in doorbells {
-                try bell.arm(url: configuration.brokerURL)
+            for (offset, bell) in doorbells.enumerated() {
+                try bell.arm(url: configuration.brokerURL, claim: offset == 0 ? expressClaim : nil)
                 fds.append(pollfd(fd: bell.fileDescriptor, events: Int16(POLLIN), revents: 0))
             }
         }
@@ -228,46 +287,94 @@ final class MessageClaimer: @unchecked Sendable {
         if fds[0].revents != 0 {
             wakeUp.drain()
         }
-        var rang = false
+        var outcome = WaitOutcome()
         if watchQueues {
             for (offset, bell) in doorbells.enumerated() where fds[offset + 1].revents != 0 {
-                try bell.collect()
-                rang = true
+                let heard = try bell.collect()
+                if offset == 0, let reply = heard.claimReply {
+                    outcome.expressReply = reply
+                } else if heard.rang && !(offset == 0 && bell.carriesClaim) {
+                    outcome.otherRang = true
+                }
             }
         }
-        return rang
+        return outcome
     }
 }
 
-/// One connection blocked in `BLMOVE list list RIGHT RIGHT 0` on a queue list.
+/// One connection blocked in `BLMOVE list list RIGHT RIGHT 0` on a queue list, optionally
+/// with a claim script queued behind it.
 final class Doorbell {
     let list: String
     private var connection: RedisConnection?
-    private var armed = false
+    private var clientID = 0
+    /// Replies still to come: the BLMOVE's, then the claim's.
+    private var awaitingRing = false
+    /// Whether a claim is queued behind the BLMOVE (until its reply is read).
+    private(set) var carriesClaim = false
 
     init(list: String) { self.list = list }
 
     var fileDescriptor: Int32 { connection?.fileDescriptor ?? -1 }
 
-    /// Sends the blocking BLMOVE unless one is already waiting.
-    func arm(url: RedisURL) throws {
-        if connection == nil { connection = try RedisConnection(url: url, socketTimeout: nil) }
+    private var armed: Bool { awaitingRing || carriesClaim }
+
+    /// Sends the blocking BLMOVE (and `claim` behind it) unless the bell is still armed.
+    func arm(url: RedisURL, claim: RedisCommand?) throws {
+        if connection == nil {
+            let made = try RedisConnection(url: url, socketTimeout: nil)
+            clientID = try made.command(RedisCommand("CLIENT", "ID")).integer ?? 0
+            connection = made
+        }
         guard !armed else { return }
         try connection!.append(RedisCommand("BLMOVE", list, list, "RIGHT", "RIGHT", 0))
+        if let claim { try connection!.append(claim) }
         try connection!.flush()
-        armed = true
+        awaitingRing = true
+        carriesClaim = claim != nil
     }
 
-    /// Reads the reply of a BLMOVE that returned; the bell is then disarmed.
-    func collect() throws {
-        guard let connection else { return }
+    /// Reads the replies that arrived: whether the BLMOVE returned, and the claim's reply
+    /// once it is in. The bell is disarmed when every reply it waited for is read.
+    func collect() throws -> (rang: Bool, claimReply: RedisReply?) {
+        guard let connection else { return (false, nil) }
         try connection.readAvailable()
-        while try connection.bufferedReply() != nil { armed = false }
+        var rang = false
+        var claimReply: RedisReply?
+        while let reply = try connection.bufferedReply() {
+            if awaitingRing {
+                awaitingRing = false
+                rang = true
+            } else if carriesClaim {
+                carriesClaim = false
+                claimReply = reply
+            }
+        }
+        return (rang, claimReply)
+    }
+
+    /// Makes a blocked BLMOVE return at once (from another connection), so a queued claim runs.
+    func unblock(using other: RedisConnection) throws {
+        guard awaitingRing, clientID != 0 else { return }
+        try other.command(RedisCommand("CLIENT", "UNBLOCK", clientID))
+    }
+
+    /// Waits up to `timeout` seconds for the queued claim's reply.
+    func awaitClaimReply(timeout: Double) throws -> RedisReply? {
+        let deadline = Date().addingTimeInterval(timeout)
+        while carriesClaim, let connection {
+            let left = deadline.timeIntervalSinceNow
+            if left <= 0 { return nil }
+            var entry = pollfd(fd: connection.fileDescriptor, events: Int16(POLLIN), revents: 0)
+            if poll(&entry, 1, Int32(left * 1000) + 1) > 0, let reply = try collect().claimReply { return reply }
+        }
+        return nil
     }
 
     func close() {
         connection?.close()
         connection = nil
-        armed = false
+        awaitingRing = false
+        carriesClaim = false
     }
 }

@@ -238,7 +238,9 @@ final class RedisWriter: @unchecked Sendable {
         for entry in batch { writes.append(contentsOf: entry.writes) }
         writes = Self.merged(writes)
         guard !writes.isEmpty else { return }
-        for write in writes { try connection.append(try command(for: write, on: connection)) }
+        // Every command first: making one may load a script, a round trip of its own.
+        let commands = try writes.map { try command(for: $0, on: connection) }
+        for command in commands { try connection.append(command) }
         try connection.flush()
         try collectReplies(writes, on: connection)
     }

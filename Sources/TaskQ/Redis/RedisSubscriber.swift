@@ -16,8 +16,10 @@ import Glibc
 /// reads it itself (one pipelined `GET` on a second connection for all the
 /// confirmations of one read), so a waiter hears the key's value and any later
 /// message without ever being woken for the confirmation alone.
-/// Unsubscribing does not wake the thread: the `UNSUBSCRIBE` goes out with the
-/// next subscription, or within a second.
+/// Subscribing to a new channel writes the `SUBSCRIBE` from the caller's thread
+/// (the connection is only used holding the lock), so the thread is not woken to
+/// send it; unsubscribing does not wake it either: the `UNSUBSCRIBE` goes out with
+/// the next subscription, or within a second.
 package final class RedisSubscriber: @unchecked Sendable {
     /// What a subscription handler hears.
     package enum Event: Sendable {
@@ -66,6 +68,10 @@ package final class RedisSubscriber: @unchecked Sendable {
     private var sent: Set<Topic> = []
     private var newcomers: [(Topic, Subscription)] = []
     private var deadlines: [Deadline] = []
+    /// The thread's connection while it is up: subscribing writes to it directly.
+    private var live: RedisConnection?
+    /// When the thread's current `poll` times out (uptime nanoseconds).
+    private var pollingUntil: UInt64 = 0
     // Only touched by the thread.
     private var keyReader: RedisConnection?
     private var nextNumber = 0
@@ -88,16 +94,26 @@ package final class RedisSubscriber: @unchecked Sendable {
         let topic = Topic(name: name, isPattern: pattern)
         let subscription = Subscription(handler: handler, readKey: readKey)
         let due = timeLimit.map { DispatchTime.now().uptimeNanoseconds + Self.nanoseconds($0) }
-        let token: Token = lock.withLock {
+        let (token, needsThread): (Token, Bool) = lock.withLock {
             nextNumber += 1
             let token = Token(topic: topic, number: nextNumber)
             handlers[topic, default: [:]][nextNumber] = subscription
+            let isNew = !sent.contains(topic)
             wanted.insert(topic)
             newcomers.append((topic, subscription))
-            if let due { deadlines.append(Deadline(token: token, uptimeNanoseconds: due)) }
-            return token
+            var needsThread = true
+            if let due {
+                deadlines.append(Deadline(token: token, uptimeNanoseconds: due))
+            }
+            // A new channel is subscribed from here, on the thread's connection, without
+            // waking the thread: it wakes on the confirmation. A channel already subscribed
+            // needs the thread to greet the newcomer; an earlier time limit, a shorter poll.
+            if isNew, let live, (try? writeSubscriptionChanges(on: live)) == true {
+                needsThread = (due ?? .max) < pollingUntil
+            }
+            return (token, needsThread)
         }
-        wake()
+        if needsThread { wake() }
         return token
     }
 
@@ -135,10 +151,12 @@ package final class RedisSubscriber: @unchecked Sendable {
         while !lock.withLock({ stopped }) {
             do {
                 if connection == nil {
-                    connection = try RedisConnection(url: url, socketTimeout: nil)
+                    let made = try RedisConnection(url: url, socketTimeout: nil)
+                    connection = made
                     lock.withLock {
                         sent.removeAll()
                         confirmed.removeAll()
+                        live = made
                     }
                     if reportedOutage { logger.info("reconnected to Redis", metadata: ["redis": "\(url)"]) }
                     backoff = 0.1
@@ -146,7 +164,10 @@ package final class RedisSubscriber: @unchecked Sendable {
                 }
                 try serve(connection!)
             } catch {
-                connection?.close()
+                lock.withLock {
+                    live = nil
+                    connection?.close()
+                }
                 connection = nil
                 if !reportedOutage {
                     logger.error("\(error); retrying with backoff")
@@ -156,29 +177,25 @@ package final class RedisSubscriber: @unchecked Sendable {
                 backoff = min(backoff * 2, 5)
             }
         }
-        connection?.close()
+        lock.withLock {
+            live = nil
+            connection?.close()
+        }
         keyReader?.close()
     }
 
     /// Runs one round: sync subscriptions, wait for input, dispatch replies.
+    ///
+    /// The connection is read and written only holding `lock`, so that `subscribe` can
+    /// write to it from another thread.
     private func serve(_ connection: RedisConnection) throws {
-        let (toSubscribe, toUnsubscribe, greet) = lock.withLock { () -> ([Topic], [Topic], [(Topic, Subscription)]) in
-            let add = wanted.subtracting(sent)
-            let remove = sent.subtracting(wanted)
-            sent = wanted
-            for topic in remove { confirmed.remove(topic) }
+        let greet = try lock.withLock { () -> [Subscription] in
+            try writeSubscriptionChanges(on: connection)
             let ready = newcomers.filter { confirmed.contains($0.0) }
             newcomers.removeAll { confirmed.contains($0.0) }
-            return (Array(add), Array(remove), ready)
+            return ready.map(\.1)
         }
-        announce(greet.map(\.1))
-        for topic in toSubscribe {
-            try connection.append(RedisCommand(topic.isPattern ? "PSUBSCRIBE" : "SUBSCRIBE", topic.name))
-        }
-        for topic in toUnsubscribe {
-            try connection.append(RedisCommand(topic.isPattern ? "PUNSUBSCRIBE" : "UNSUBSCRIBE", topic.name))
-        }
-        if !toSubscribe.isEmpty || !toUnsubscribe.isEmpty { try connection.flush() }
+        announce(greet)
 
         var fds = [pollfd(fd: connection.fileDescriptor, events: Int16(POLLIN), revents: 0),
                    pollfd(fd: wakeUp.descriptor, events: Int16(POLLIN), revents: 0)]
@@ -187,20 +204,46 @@ package final class RedisSubscriber: @unchecked Sendable {
         if ready <= 0 { return }
         if fds[1].revents != 0 { wakeUp.drain() }
         if fds[0].revents != 0 {
-            try connection.readAvailable()
+            let replies = try lock.withLock { () -> [RedisReply] in
+                try connection.readAvailable()
+                var replies: [RedisReply] = []
+                while let reply = try connection.bufferedReply() { replies.append(reply) }
+                return replies
+            }
             var confirmedNow: [Subscription] = []
-            while let reply = try connection.bufferedReply() { dispatch(reply, confirmed: &confirmedNow) }
+            for reply in replies { dispatch(reply, confirmed: &confirmedNow) }
             announce(confirmedNow)
         }
     }
 
+    /// Sends SUBSCRIBE for channels wanted and not sent, UNSUBSCRIBE for channels sent and no
+    /// longer wanted (call holding `lock`); true when it wrote anything.
+    @discardableResult
+    private func writeSubscriptionChanges(on connection: RedisConnection) throws -> Bool {
+        let add = wanted.subtracting(sent)
+        let remove = sent.subtracting(wanted)
+        guard !add.isEmpty || !remove.isEmpty else { return false }
+        for topic in add {
+            try connection.append(RedisCommand(topic.isPattern ? "PSUBSCRIBE" : "SUBSCRIBE", topic.name))
+        }
+        for topic in remove {
+            try connection.append(RedisCommand(topic.isPattern ? "PUNSUBSCRIBE" : "UNSUBSCRIBE", topic.name))
+        }
+        try connection.flush()
+        sent = wanted
+        for topic in remove { confirmed.remove(topic) }
+        return true
+    }
+
     /// Up to a second, or until the nearest time limit.
     private func pollTimeoutMilliseconds() -> Int32 {
-        let nearest = lock.withLock { deadlines.lazy.map(\.uptimeNanoseconds).min() }
-        guard let nearest else { return 1000 }
         let now = DispatchTime.now().uptimeNanoseconds
-        guard nearest > now else { return 0 }
-        return Int32(min(1000, (nearest - now + 999_999) / 1_000_000))
+        return lock.withLock {
+            let nearest = deadlines.lazy.map(\.uptimeNanoseconds).min() ?? .max
+            let milliseconds = nearest <= now ? 0 : min(1000, (nearest - now + 999_999) / 1_000_000)
+            pollingUntil = now + milliseconds * 1_000_000
+            return Int32(milliseconds)
+        }
     }
 
     /// Tells the subscriptions whose time limit passed.
