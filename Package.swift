@@ -95,7 +95,7 @@ let package = Package(
         ),
         .testTarget(
             name: "TaskQTests",
-            dependencies: ["TaskQ"],
+            dependencies: ["TaskQ", "TaskQTestSupport"],
             path: "Tests/TaskQTests"
         ),
         .testTarget(

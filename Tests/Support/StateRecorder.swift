@@ -20,6 +20,8 @@ package final class StateRecorder: @unchecked Sendable {
             case .message(_, let payload):
                 let state = (try? JSONValue.parse(payload))?["status"]?.stringValue ?? "?"
                 self.lock.withLock { self.seen.append((state, Date())) }
+            case .expired:
+                break
             }
         }
         _ = try TestRedis.waitUntil(timeout: 10) { self.lock.withLock { self.subscribed } }

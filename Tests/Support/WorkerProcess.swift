@@ -51,6 +51,9 @@ package final class WorkerProcess: @unchecked Sendable {
     /// Sends a signal.
     package func signal(_ number: Int32) { kill(process.processIdentifier, number) }
 
+    /// Whether the worker process is still running.
+    package var isRunning: Bool { process.isRunning }
+
     /// SIGTERM and wait (warm shutdown); returns the exit status.
     @discardableResult
     package func stop(timeout: Double = 60) -> Int32 {
