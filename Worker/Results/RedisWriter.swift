@@ -23,10 +23,10 @@ enum RedisWrite: Sendable {
 /// since the last round trip in one pipeline.
 ///
 /// A dedicated thread owns the connection and reads every reply. When it is idle
-/// (connected, nothing in flight, nothing queued) the thread waits in `poll` on the
-/// socket, and `enqueue` writes the commands to the socket itself: a result reaches
-/// Redis without waiting for the writer's thread to be woken and scheduled. The
-/// thread wakes on the reply, as it would have anyway.
+/// (connected, nothing in flight, nothing queued, no reply read in the last 250 µs)
+/// the thread waits in `poll` on the socket, and `enqueue` writes the commands to the
+/// socket itself: a result reaches Redis without waiting for the writer's thread to
+/// be woken and scheduled. The thread wakes on the reply, as it would have anyway.
 ///
 /// A write is never dropped: when Redis is unreachable the batch is sent again
 /// after a reconnect, with backoff, and the outage is logged once.
@@ -58,6 +58,12 @@ final class RedisWriter: @unchecked Sendable {
     private let lock = PosixLock()
     private var queue: [Entry] = []
     private var phase = Phase.busy
+    /// When the thread last finished reading replies (uptime nanoseconds).
+    private var lastReplyRead: UInt64 = 0
+    /// Writes that come within this long of the last replies go to the thread: under load
+    /// it gathers them into one round trip, and the caller (the worker's event loop) is
+    /// spared the socket write. Only a write to a writer that has been quiet goes directly.
+    private static let busyWindow: UInt64 = 250_000
     private var stopped = false
     private var giveUpAt: Date?
     private let wakeUp = WakePipe()
@@ -75,7 +81,9 @@ final class RedisWriter: @unchecked Sendable {
     func enqueue(_ writes: [RedisWrite], completion: (@Sendable () -> Void)? = nil) {
         let entry = Entry(writes: writes, completion: completion)
         lock.lock()
-        if case .idle(let connection) = phase, queue.isEmpty, !writes.isEmpty, let merged = sendNow(writes, on: connection) {
+        if case .idle(let connection) = phase, queue.isEmpty, !writes.isEmpty,
+           DispatchTime.now().uptimeNanoseconds - lastReplyRead > Self.busyWindow,
+           let merged = sendNow(writes, on: connection) {
             phase = .sentDirectly([entry], merged: merged)
             lock.unlock()
             return
@@ -185,6 +193,7 @@ final class RedisWriter: @unchecked Sendable {
                     backoff = min(backoff * 2, 5)
                 }
             }
+            lock.withLock { lastReplyRead = DispatchTime.now().uptimeNanoseconds }
             for entry in batch { entry.completion?() }
         }
     }
