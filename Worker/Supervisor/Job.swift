@@ -23,11 +23,22 @@ final class Job {
     var hardDeadline: Date?
     /// The hard time limit in seconds, if any.
     var hardLimit: Double?
-    /// Whether the delivery counts as acked (an early-acking task that started, or one acked on purpose).
-    var acked = false
-    /// An early ack that is decided but not yet written: it goes out with the job's result
-    /// (one script call) when the task finishes first, else with the next tick.
-    var ackDeferred = false
+    /// Where the delivery's ack stands.
+    enum AckState {
+        /// Not acked: the delivery stays in `unacked` until a write settles it.
+        case pending
+        /// An early ack that is decided but not yet written: it goes out with the job's
+        /// result (one script call) when the task finishes first, else with the next tick.
+        case deferred
+        /// Acked in Redis.
+        case written
+    }
+
+    /// Where the delivery's ack stands.
+    var ack = AckState.pending
+
+    /// Whether the delivery counts as acked (an early-acking task that started).
+    var acked: Bool { ack != .pending }
     /// Held back by a rate limit until this time (epoch seconds).
     var throttledUntil: Double?
     /// Asked the shared rate limiter and waiting for its answer.

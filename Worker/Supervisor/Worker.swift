@@ -540,7 +540,7 @@ public final class Worker: Service, @unchecked Sendable {
             lastAlive = now
         }
         if now.timeIntervalSince(lastRenewal) >= max(0.5, configuration.visibilityTimeout / 3) {
-            let held = pending.map(\.claimed.deliveryTag) + jobs.values.filter { !$0.acked || $0.ackDeferred }.map(\.claimed.deliveryTag)
+            let held = pending.map(\.claimed.deliveryTag) + jobs.values.filter { $0.ack != .written }.map(\.claimed.deliveryTag)
             writes.renew(held)
             lastRenewal = now
         }
@@ -646,19 +646,22 @@ public final class Worker: Service, @unchecked Sendable {
         job.hardDeadline = job.hardLimit.map { Date().addingTimeInterval($0) }
         taskEvent("task-started", job)
         if !job.acksLate {
-            job.acked = true
-            job.ackDeferred = true
+            job.ack = .deferred
         }
     }
 
     /// The delivery tag a write that settles `job` must ack: its own tag when the delivery is
     /// not acked yet, or when its early ack is still deferred (taken here, so it is written once).
     func ackTag(settling job: Job) -> String? {
-        if job.ackDeferred {
-            job.ackDeferred = false
+        switch job.ack {
+        case .pending:
             return job.claimed.deliveryTag
+        case .deferred:
+            job.ack = .written
+            return job.claimed.deliveryTag
+        case .written:
+            return nil
         }
-        return job.acked ? nil : job.claimed.deliveryTag
     }
 
     /// Writes the early acks still deferred: a task that runs past one tick (≤ 100 ms) is
@@ -666,8 +669,8 @@ public final class Worker: Service, @unchecked Sendable {
     /// with its result. Until written, a crashed worker's delivery is restored (at least
     /// once) instead of lost.
     private func writeDeferredAcks() {
-        for job in jobs.values where job.ackDeferred {
-            job.ackDeferred = false
+        for job in jobs.values where job.ack == .deferred {
+            job.ack = .written
             writes.ack(job.claimed.deliveryTag)
         }
     }
@@ -710,7 +713,7 @@ public final class Worker: Service, @unchecked Sendable {
         giveBackPending()
         var giveBack: [(tag: String, list: String)] = []
         for job in jobs.values.sorted(by: { $0.number < $1.number }) {
-            if job.acked && !job.ackDeferred {
+            if job.ack == .written {
                 republish(job.message, list: job.homeList)
             } else {
                 giveBack.append((job.claimed.deliveryTag, job.homeList))

@@ -12,7 +12,7 @@ import Glibc
 /// Redis round trip. For a caller that sends one command after another
 /// (`delay()` in a loop, `result.get()`) the lane does the work in the calling
 /// task instead: it writes the command on a non-blocking socket and polls for
-/// the reply, sleeping in `ppoll` for at most `pollBudget` (300 µs) in all. Nothing
+/// the reply, sleeping in `select` for at most `pollBudget` (300 µs) in all. Nothing
 /// else here blocks the cooperative pool: connecting, and waiting for a reply that
 /// takes longer than that, go to the client's thread as before.
 ///
@@ -67,7 +67,7 @@ package final class DirectLane: @unchecked Sendable {
                 }
                 // For about one loopback round trip a sending lane polls without sleeping. Past
                 // that (or from the start, for a lane whose reply the worker computes on the same
-                // cores) it sleeps in `ppoll` for the rest of the budget: the socket wakes this
+                // cores) it sleeps in `select` for the rest of the budget: the socket wakes this
                 // thread directly, where a yield would hand the task to another pool thread,
                 // a wake-up per poll. The budget bounds how long a pool thread is held.
                 if !spins || waited > Self.spinBudget {

@@ -93,7 +93,8 @@ package final class RedisSubscriber: @unchecked Sendable {
                            handler: @escaping Handler) -> Token {
         let topic = Topic(name: name, isPattern: pattern)
         let subscription = Subscription(handler: handler, readKey: readKey)
-        let due = timeLimit.map { DispatchTime.now().uptimeNanoseconds + Self.nanoseconds($0) }
+        // Capped at about 30 years, which keeps the sum far from overflowing.
+        let due = timeLimit.map { DispatchTime.now().uptimeNanoseconds + UInt64(min(max(0, $0.seconds), 1e9) * 1e9) }
         let (token, needsThread): (Token, Bool) = lock.withLock {
             nextNumber += 1
             let token = Token(topic: topic, number: nextNumber)
@@ -115,12 +116,6 @@ package final class RedisSubscriber: @unchecked Sendable {
         }
         if needsThread { wake() }
         return token
-    }
-
-    private static func nanoseconds(_ duration: Duration) -> UInt64 {
-        let (seconds, attoseconds) = duration.components
-        guard seconds >= 0 else { return 0 }
-        return UInt64(min(seconds, Int64(UInt64.max / 2_000_000_000))) * 1_000_000_000 + UInt64(max(0, attoseconds) / 1_000_000_000)
     }
 
     /// Removes one subscription; the channel is unsubscribed when its last handler goes,
