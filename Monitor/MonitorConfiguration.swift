@@ -14,6 +14,14 @@ public struct MonitorConfiguration: Sendable {
     public var basicAuth: (user: String, password: String)?
     /// Allows binding a non-loopback address without auth.
     public var unsafeNoAuth: Bool
+    /// Host names answered besides the loopback ones while no auth is set (`--allowed-hosts`).
+    public var allowedHosts: [String] = []
+    /// Seconds a connection may take to send a request's headers, or sit idle between
+    /// requests, before it is closed (`--idle-timeout`).
+    public var idleTimeout: Double = 10
+    /// Connections served at once (`--max-connections`); past it the oldest connection
+    /// still waiting for its request headers is closed to make room.
+    public var maxConnections: Int = 1_000
 
     /// Creates a configuration.
     public init(brokerURL: RedisURL, backendURL: RedisURL, address: String = "127.0.0.1", port: Int = 5555,
@@ -33,6 +41,12 @@ public struct MonitorConfiguration: Sendable {
 
     /// Refuses unsafe combinations: a non-loopback address with no auth.
     public func validate() throws {
+        guard idleTimeout > 0 && idleTimeout <= 3600 else {
+            throw MonitorError.badRequest("--idle-timeout must be a number of seconds above 0 and at most 3600, not \(idleTimeout)")
+        }
+        guard maxConnections >= 1 else {
+            throw MonitorError.badRequest("--max-connections must be at least 1, not \(maxConnections)")
+        }
         if !isLoopback && basicAuth == nil && !unsafeNoAuth {
             throw MonitorError.badRequest("refusing to serve the monitor on \(address) without authentication: set --basic-auth user:password (or TASKQ_MONITOR_AUTH), or pass --unsafe-no-auth if the network is trusted")
         }

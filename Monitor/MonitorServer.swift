@@ -1,5 +1,6 @@
 import Foundation
 import Hummingbird
+import HummingbirdCore
 import Logging
 import TaskQ
 
@@ -17,6 +18,10 @@ public struct MonitorServer: Sendable {
     /// Builds the application (also used by tests to serve on a chosen port).
     public func makeApplication() throws -> some ApplicationProtocol {
         try configuration.validate()
+        let descriptors = DescriptorLimit.raise()
+        if descriptors > 0 && descriptors < configuration.maxConnections + 64 {
+            logger.warning("Monitor: only \(descriptors) open files allowed (ulimit -n); --max-connections \(configuration.maxConnections) cannot be reached")
+        }
         let store = MonitorStore(brokerURL: configuration.brokerURL, backendURL: configuration.backendURL)
         let live = LiveEvents(url: configuration.brokerURL, logger: logger)
         let client = App("taskq-monitor", broker: configuration.brokerURL.unmasked,
@@ -26,11 +31,19 @@ public struct MonitorServer: Sendable {
         if let auth = configuration.basicAuth {
             router.add(middleware: BasicAuthMiddleware(user: auth.user, password: auth.password))
         }
+        if configuration.basicAuth == nil || !configuration.allowedHosts.isEmpty {
+            router.add(middleware: HostCheckMiddleware(allowed: configuration.allowedHosts))
+        }
         router.add(middleware: CrossSiteMiddleware())
         APIRoutes(store: store, app: client, live: live).register(on: router)
         PageRoutes(store: store, live: live).register(on: router)
+        let connections = ConnectionGuard(limit: configuration.maxConnections, logger: logger)
+        // The idle timeout also bounds how long a client may take to send its request headers.
+        let http = HTTP1Channel.Configuration(additionalChannelHandlers: [connections.handler()],
+                                              idleTimeout: .nanoseconds(Int64(configuration.idleTimeout * 1_000_000_000)))
         return Application(
-            router: router,
+            responder: HeadResponder(base: router.buildResponder()),
+            server: .http1(configuration: http),
             configuration: .init(address: .hostname(configuration.address, port: configuration.port), serverName: "taskq-monitor"),
             onServerRunning: { [logger, configuration] channel in
                 logger.info("Monitor listening on http://\(configuration.address):\(channel.localAddress?.port ?? configuration.port) (broker \(configuration.brokerURL))")

@@ -9,14 +9,34 @@ struct DemoError: Error, CustomStringConvertible {
 
 let app = App("tasks")
 
-app.task("tasks.add", parameters: ["x", "y"]) { (x: Int, y: Int) in x + y }
+/// `seconds` when it is a sensible wait for an example task (0 to a day), else an error naming the task.
+func checkedSeconds(_ seconds: Double, for task: String) throws -> Double {
+    guard seconds.isFinite, (0...86_400).contains(seconds) else {
+        throw DemoError(message: "\(task): \(seconds) is not a number of seconds from 0 to 86400")
+    }
+    return seconds
+}
 
-app.task("tasks.mul", parameters: ["x", "y"]) { (x: Int, y: Int) in x * y }
+/// `result` unless the arithmetic overflowed a 64-bit Int (Python's ints never do: say so instead of trapping).
+func checkedInt(_ result: (partialValue: Int, overflow: Bool), _ what: String) throws -> Int {
+    guard !result.overflow else { throw DemoError(message: "\(what) does not fit a 64-bit Int") }
+    return result.partialValue
+}
 
-app.task("tasks.xsum", parameters: ["numbers"]) { (numbers: [Int]) in numbers.reduce(0, +) }
+app.task("tasks.add", parameters: ["x", "y"]) { (x: Int, y: Int) in
+    try checkedInt(x.addingReportingOverflow(y), "\(x) + \(y)")
+}
+
+app.task("tasks.mul", parameters: ["x", "y"]) { (x: Int, y: Int) in
+    try checkedInt(x.multipliedReportingOverflow(by: y), "\(x) * \(y)")
+}
+
+app.task("tasks.xsum", parameters: ["numbers"]) { (numbers: [Int]) in
+    try numbers.reduce(0) { try checkedInt($0.addingReportingOverflow($1), "the sum") }
+}
 
 app.task("tasks.sleep", parameters: ["seconds"]) { (seconds: Double) in
-    try await Task.sleep(for: .seconds(seconds))
+    try await Task.sleep(for: .seconds(try checkedSeconds(seconds, for: "tasks.sleep")))
     return seconds
 }
 
@@ -41,7 +61,7 @@ app.task("tasks.fragile", parameters: ["crash"]) { (crash: Bool) -> Bool in
 app.rawTask("tasks.echo") { call in .object(call.kwargs) }
 
 app.task("tasks.spin", parameters: ["seconds"]) { (seconds: Double) -> Double in
-    let deadline = Date().addingTimeInterval(seconds)
+    let deadline = Date().addingTimeInterval(try checkedSeconds(seconds, for: "tasks.spin"))
     var counter = 0.0
     while Date() < deadline { counter += 1 }
     return seconds
@@ -49,7 +69,7 @@ app.task("tasks.spin", parameters: ["seconds"]) { (seconds: Double) -> Double in
 
 /// Works for `seconds` in small steps and cleans up when its soft time limit passes.
 app.task("tasks.soft_aware", parameters: ["seconds"]) { (seconds: Double) -> String in
-    let deadline = Date().addingTimeInterval(seconds)
+    let deadline = Date().addingTimeInterval(try checkedSeconds(seconds, for: "tasks.soft_aware"))
     do {
         while Date() < deadline {
             try TaskContext.checkSoftTimeLimit()
@@ -84,7 +104,7 @@ app.task("tasks.always_fails", options: TaskOptions(maxRetries: 3, retryBackoff:
 
 app.task("tasks.retry_later", options: TaskOptions(maxRetries: 1), parameters: ["seconds"]) { (seconds: Double) -> Int in
     let retries = TaskContext.current?.retries ?? 0
-    if retries == 0 { throw Retry(countdown: .milliseconds(Int(seconds * 1000))) }
+    if retries == 0 { throw Retry(countdown: .seconds(try checkedSeconds(seconds, for: "tasks.retry_later"))) }
     return retries
 }
 
@@ -95,6 +115,21 @@ app.task("tasks.shared_limited", options: TaskOptions(globalRateLimit: "20/s"), 
 app.task("tasks.poison", options: TaskOptions(acksLate: true, rejectOnWorkerLost: true)) { () -> Int in
     let empty: [Int] = []
     return empty[Int.random(in: 0..<1)]
+}
+
+/// Sleeps `seconds`, then appends the task's id as one line to the file at `path`: the side
+/// effect the fault suite counts to find tasks that were lost or ran twice.
+app.task("tasks.record", parameters: ["path", "seconds"]) { (path: String, seconds: Double) -> String in
+    if try checkedSeconds(seconds, for: "tasks.record") > 0 { try await Task.sleep(for: .seconds(seconds)) }
+    let line = Array(((TaskContext.current?.id ?? "") + "\n").utf8)
+    let descriptor = open(path, O_WRONLY | O_APPEND | O_CREAT, 0o644)
+    guard descriptor >= 0 else { throw DemoError(message: "cannot open \(path) for appending (errno \(errno))") }
+    defer { close(descriptor) }
+    // One write of one short line to an O_APPEND file: lines from concurrent children never interleave.
+    guard line.withUnsafeBytes({ write(descriptor, $0.baseAddress, $0.count) }) == line.count else {
+        throw DemoError(message: "short write to \(path)")
+    }
+    return TaskContext.current?.id ?? ""
 }
 
 try await app.run()

@@ -172,8 +172,13 @@ struct APIRoutes {
         guard ["FAILURE", "REVOKED"].contains(task.state) else {
             throw MonitorError.badRequest("only failed or revoked tasks can be retried; '\(id)' is \(task.state)")
         }
-        let args = (try? JSONValue.parse(task.fields["args_json"] ?? "[]"))?.arrayValue ?? []
-        let kwargs = (try? JSONValue.parse(task.fields["kwargs_json"] ?? "{}"))?.objectValue ?? [:]
+        // History keeps the arguments' JSON only while it is small (64 KiB); a retry never
+        // resends the truncated repr in their place.
+        guard let argsJSON = task.fields["args_json"], let kwargsJSON = task.fields["kwargs_json"] else {
+            throw MonitorError.badRequest("the arguments of '\(id)' were too large to keep in the monitor's history; send the task again from the app")
+        }
+        let args = (try? JSONValue.parse(argsJSON))?.arrayValue ?? []
+        let kwargs = (try? JSONValue.parse(kwargsJSON))?.objectValue ?? [:]
         let result = try await app.sendTask(task.name, args: args, kwargs: kwargs,
                                             options: SendOptions(queue: task.fields["queue"].flatMap { $0.isEmpty ? nil : $0 }))
         return JSONResponse.make(["task-id": .string(result.id), "state": "PENDING", "retry-of": .string(id)])

@@ -2,6 +2,13 @@ import TaskQ
 
 /// The Task detail page: everything recorded about one task, its traceback, links and actions.
 enum TaskPage {
+    /// The whole result from the result record when the task succeeded; the history keeps
+    /// only a repr of at most 1,024 characters.
+    static func fullResult(_ task: TaskRecord, _ result: ResultRecord?) -> String {
+        if let result, result.status == .success { return HTML.escape(result.result.jsonText) }
+        return HTML.escape(task.fields["result"] ?? "")
+    }
+
     static func render(_ task: TaskRecord, result: ResultRecord?) -> String {
         func field(_ label: String, _ value: String) -> String { "<tr><th>\(label)</th><td>\(value)</td></tr>" }
         func text(_ key: String) -> String { HTML.escape(task.fields[key] ?? "") }
@@ -29,7 +36,7 @@ enum TaskPage {
         \(field("State", "<span class=\"state-cell\">\(HTML.badge(task.state))</span>"))
         \(field("Args", "<code>\(text("args"))</code>"))
         \(field("Kwargs", "<code>\(text("kwargs"))</code>"))
-        \(field("Result", "<code class=\"result\">\(text("result"))</code>"))
+        \(field("Result", "<code class=\"result\">\(fullResult(task, result))</code>"))
         \(field("Exception", "<code>\(text("exception"))</code>"))
         \(times)
         \(field("Runtime", task.time("runtime").map { String(format: "%.6f s", $0) } ?? "—"))

@@ -114,7 +114,7 @@ final class MonitorStore: Sendable {
         if let temporary { commands.append(RedisCommand("DEL", temporary)) }
         let replies = try await broker.pipeline(commands)
         let ids = limit > 0 ? replies[rangeIndex].array?.compactMap(\.string) ?? [] : []
-        return TaskListing(tasks: try await records(ids), total: replies[countIndex].integer ?? 0)
+        return TaskListing(tasks: try await listed(ids), total: replies[countIndex].integer ?? 0)
     }
 
     /// Fields a scan reads per task: what search looks in, what the filters and sorts compare.
@@ -163,7 +163,28 @@ final class MonitorStore: Sendable {
             }
         }
         let page = matching.dropFirst(query.offset).prefix(max(query.limit, 0)).map(\.id)
-        return TaskListing(tasks: try await records(Array(page)), total: matching.count, scanLimit: Self.scanLimit)
+        return TaskListing(tasks: try await listed(Array(page)), total: matching.count, scanLimit: Self.scanLimit)
+    }
+
+    /// The fields a listing shows (Flower's task dict): every history field but the arguments'
+    /// JSON, which only the task's own page and Retry read.
+    private static let listingFields = ["uuid", "name", "state", "worker", "received", "sent", "started", "rejected",
+                                        "succeeded", "failed", "retried", "revoked", "args", "kwargs", "eta", "expires",
+                                        "retries", "result", "exception", "timestamp", "runtime", "traceback", "exchange",
+                                        "routing_key", "root_id", "parent_id", "queue"]
+
+    /// The listing fields of these ids (missing ones skipped), in order.
+    private func listed(_ ids: [String]) async throws -> [TaskRecord] {
+        guard !ids.isEmpty else { return [] }
+        let names = Self.listingFields.map { $0 as any RedisArgument }
+        let replies = try await broker.pipeline(ids.map { RedisCommand("HMGET", arguments: [HistoryKeys.task($0)] + names) })
+        return replies.compactMap { reply -> TaskRecord? in
+            let values = reply.array ?? []
+            guard values.first?.string != nil else { return nil }
+            var fields: [String: String] = [:]
+            for (key, value) in zip(Self.listingFields, values) { if let text = value.string { fields[key] = text } }
+            return TaskRecord(fields: fields)
+        }
     }
 
     /// The records of these ids (missing ones skipped), in order.

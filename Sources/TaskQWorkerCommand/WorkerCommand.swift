@@ -79,6 +79,25 @@ package struct WorkerCommand: AsyncParsableCommand {
 
     package init() {}
 
+    package func validate() throws {
+        if let concurrency, concurrency < 1 {
+            throw ValidationError("--concurrency must be at least 1 (got \(concurrency)); a worker without children would never run a task")
+        }
+        for (flag, value) in [("--time-limit", timeLimit), ("--soft-time-limit", softTimeLimit)] {
+            if let value, !(value > 0 && value <= TimeLimitRange.longest) {
+                throw ValidationError("\(flag) must be a number of seconds above 0 and at most \(Int(TimeLimitRange.longest)) (one year); got \(value)")
+            }
+        }
+        for (flag, value) in [("--visibility-timeout", visibilityTimeout), ("--shutdown-timeout", shutdownTimeout),
+                              ("--foreign-visibility-timeout", foreignVisibilityTimeout)] {
+            if !(value >= 0 && value <= TimeLimitRange.longest) {
+                throw ValidationError("\(flag) must be a number of seconds from 0 to \(Int(TimeLimitRange.longest)); got \(value)")
+            }
+        }
+        if prefetchMultiplier < 0 { throw ValidationError("--prefetch-multiplier must be 0 or more (got \(prefetchMultiplier))") }
+        if maxDeliveries < 1 { throw ValidationError("--max-deliveries must be at least 1 (got \(maxDeliveries))") }
+    }
+
     package func run() async throws {
         // `taskq worker` becomes the slimmer `taskq-worker` when it is installed beside it.
         WorkerBinary.handOverIfInstalled()

@@ -10,6 +10,61 @@ enum BrokerScripts {
     /// The four bookkeeping keys every script takes first.
     static let bookkeeping = [CeleryKeys.unacked, CeleryKeys.unackedIndex, CeleryKeys.deliveries, CeleryKeys.claims]
 
+    /// Shared Lua: a dead-letter entry as JSON that any reader can parse. cjson copies bytes
+    /// as they are, so a message that is not valid UTF-8 is kept as `raw_base64` instead of
+    /// `raw` (nothing of it is lost, and the entry stays valid JSON).
+    private static let deadLetterEntry = """
+    local function validUTF8(s)
+      local i = string.find(s, '[\\128-\\255]')
+      local n = #s
+      while i do
+        local c = string.byte(s, i)
+        local length, low, high = 0, 0x80, 0xBF
+        if c >= 0xC2 and c <= 0xDF then length = 1
+        elseif c >= 0xE0 and c <= 0xEF then
+          length = 2
+          if c == 0xE0 then low = 0xA0 elseif c == 0xED then high = 0x9F end
+        elseif c >= 0xF0 and c <= 0xF4 then
+          length = 3
+          if c == 0xF0 then low = 0x90 elseif c == 0xF4 then high = 0x8F end
+        else return false end
+        if i + length > n then return false end
+        for k = 1, length do
+          local b = string.byte(s, i + k)
+          if b < (k == 1 and low or 0x80) or b > (k == 1 and high or 0xBF) then return false end
+        end
+        i = string.find(s, '[\\128-\\255]', i + length + 1)
+      end
+      return true
+    end
+    local base64Alphabet = 'ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/'
+    local function base64(s)
+      local out = {}
+      for i = 1, #s, 3 do
+        local a, b, c = string.byte(s, i, i + 2)
+        local n = a * 65536 + (b or 0) * 256 + (c or 0)
+        local d1, d2 = math.floor(n / 262144) % 64, math.floor(n / 4096) % 64
+        local d3, d4 = math.floor(n / 64) % 64, n % 64
+        out[#out + 1] = string.sub(base64Alphabet, d1 + 1, d1 + 1) .. string.sub(base64Alphabet, d2 + 1, d2 + 1)
+          .. (b and string.sub(base64Alphabet, d3 + 1, d3 + 1) or '=') .. (c and string.sub(base64Alphabet, d4 + 1, d4 + 1) or '=')
+      end
+      return table.concat(out)
+    end
+    local function deadLetterJSON(entry, raw)
+      if raw == nil then
+        entry.raw = cjson.null
+      elseif validUTF8(raw) then
+        entry.raw = raw
+      else
+        entry.raw = cjson.null
+        entry.raw_base64 = base64(raw)
+        entry.reason = entry.reason .. ' (the message is not valid UTF-8; its bytes are in raw_base64)'
+      end
+      return cjson.encode(entry)
+    end
+
+    """
+
     /// Shared Lua: forget a delivery in the bookkeeping (ack). Keeps the delivery count when `keepCount`.
     private static let forget = """
     local function forget(tag, keepCount)
@@ -26,13 +81,21 @@ enum BrokerScripts {
 
     /// Pops up to `limit` messages (lists in priority order) and records each in
     /// `unacked`/`unacked_index` in the same step, as kombu does after BRPOP, plus
-    /// the claiming worker and the delivery count. Messages without a delivery tag
-    /// go to the dead-letter list.
+    /// the claiming worker and the delivery count.
+    ///
+    /// The delivery tag is `properties.delivery_tag`, never a header of that name (Celery
+    /// puts `send_task(headers=...)` keys among the headers). kombu and TaskQ write it as the
+    /// last property of the last top-level object, so a match anchored at the envelope's end
+    /// finds it without parsing the body; any other layout is decoded. A message whose tag is
+    /// missing, empty, or already held by another delivery (sent twice, or hand-made) cannot
+    /// be tracked: it goes to the dead-letter list with the reason, instead of overwriting
+    /// another delivery's bookkeeping.
     ///
     /// KEYS: bookkeeping, dead-letter list, list1..listN. ARGV: limit, now (`""`: the server's
     /// clock), node, queue1..queueN.
-    /// Returns a flat array of `queue, tag, envelope, deliveries` (tag `""` when dead-lettered).
-    static let claim = RedisScript("""
+    /// Returns a flat array of `queue, tag, envelope, deliveries`; a dead-lettered message
+    /// has tag `""` and its reason in place of the deliveries.
+    static let claim = RedisScript(deadLetterEntry + """
     local limit = tonumber(ARGV[1])
     local now = ARGV[2]
     if now == '' then
@@ -43,8 +106,22 @@ enum BrokerScripts {
     local node = ARGV[3]
     local out = {}
     local taken = 0
+    -- kombu's layout ends `..."body_encoding": "base64", "delivery_tag": "<tag>"}}`: matched in
+    -- the last bytes only, so a large body costs nothing. Other layouts are decoded.
+    local function propertiesTag(msg)
+      local tail = string.sub(msg, -160)
+      local tag = string.match(tail, '"body_encoding"%s*:%s*"[^"\\\\]*"%s*,%s*"delivery_tag"%s*:%s*"([^"\\\\]*)"%s*}%s*}%s*$')
+      if tag then return tag end
+      local ok, env = pcall(cjson.decode, msg)
+      if not ok then return nil, 'envelope is not JSON Redis can read (' .. tostring(env) .. ')' end
+      if type(env) ~= 'table' or type(env.properties) ~= 'table' then return nil, 'envelope has no properties object (not a kombu message?)' end
+      tag = env.properties.delivery_tag
+      if type(tag) ~= 'string' then return nil, 'envelope has no properties.delivery_tag string (not a kombu message?)' end
+      return tag
+    end
     -- One multi-member ZADD and HSETs per list instead of one call per message.
     local scores, entries, holders = {}, {}, {}
+    local seen = {}
     local function flush()
       if #scores > 0 then
         redis.call('ZADD', KEYS[2], unpack(scores))
@@ -62,16 +139,15 @@ enum BrokerScripts {
         if not batch then break end
         for _, msg in ipairs(batch) do
           taken = taken + 1
-          local tag
-          local at = string.find(msg, '"delivery_tag"', 1, true)
-          if at then tag = string.match(msg, '^%s*:%s*"([^"]+)"', at + 14) end
-          if not tag then
-            local ok, env = pcall(cjson.decode, msg)
-            if ok and type(env) == 'table' and type(env.properties) == 'table' and type(env.properties.delivery_tag) == 'string' then
-              tag = env.properties.delivery_tag
-            end
+          local tag, reason = propertiesTag(msg)
+          if tag == '' then
+            tag, reason = nil, 'properties.delivery_tag is empty: the delivery could not be tracked'
+          elseif tag and (seen[tag] or redis.call('HEXISTS', KEYS[1], tag) == 1) then
+            reason = 'properties.delivery_tag ' .. cjson.encode(tag) .. ' is already held by another delivery (the same message sent twice?)'
+            tag = nil
           end
           if tag then
+            seen[tag] = true
             scores[#scores + 1] = now
             scores[#scores + 1] = tag
             entries[#entries + 1] = tag
@@ -84,11 +160,11 @@ enum BrokerScripts {
             out[#out + 1] = msg
             out[#out + 1] = tostring(count)
           else
-            redis.call('LPUSH', KEYS[5], cjson.encode({reason = 'envelope has no properties.delivery_tag (not a kombu message?)', queue = queue, time = tonumber(now), raw = msg}))
+            redis.call('LPUSH', KEYS[5], deadLetterJSON({reason = reason, queue = queue, time = tonumber(now)}, msg))
             out[#out + 1] = queue
             out[#out + 1] = ''
             out[#out + 1] = msg
-            out[#out + 1] = '0'
+            out[#out + 1] = reason
           end
         end
         flush()
@@ -170,12 +246,12 @@ enum BrokerScripts {
 
     /// Moves a claimed message to the dead-letter list with a reason, and acks it.
     /// KEYS: bookkeeping, dead-letter list. ARGV: tag, reason, queue, now.
-    static let deadLetter = RedisScript(forget + """
+    static let deadLetter = RedisScript(forget + deadLetterEntry + """
     local entry = redis.call('HGET', KEYS[1], ARGV[1])
     local raw = entry and (envelopeOf(entry) or entry)
     local deliveries = tonumber(redis.call('HGET', KEYS[3], ARGV[1]) or '0')
-    redis.call('LPUSH', KEYS[5], cjson.encode({reason = ARGV[2], queue = ARGV[3], time = tonumber(ARGV[4]),
-      raw = raw or cjson.null, delivery_tag = ARGV[1], deliveries = deliveries}))
+    redis.call('LPUSH', KEYS[5], deadLetterJSON({reason = ARGV[2], queue = ARGV[3], time = tonumber(ARGV[4]),
+      delivery_tag = ARGV[1], deliveries = deliveries}, raw))
     forget(ARGV[1], false)
     return 1
     """)

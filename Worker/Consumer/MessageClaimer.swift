@@ -10,7 +10,7 @@ import Glibc
 struct ClaimedMessage: Sendable {
     /// The queue it came from.
     let queue: String
-    /// kombu's delivery tag (`""` when the envelope had none and was dead-lettered).
+    /// kombu's delivery tag, `properties.delivery_tag`.
     let deliveryTag: String
     /// The envelope bytes as stored in the list.
     let envelope: [UInt8]
@@ -184,12 +184,14 @@ final class MessageClaimer: @unchecked Sendable {
         claimed.reserveCapacity(items.count / 4)
         var index = 0
         while index + 3 < items.count {
-            let message = ClaimedMessage(queue: items[index].string ?? "", deliveryTag: items[index + 1].string ?? "",
-                                         envelope: items[index + 2].bytes ?? [], deliveries: items[index + 3].integer ?? 1)
-            if message.deliveryTag.isEmpty {
-                logger.error("Moved a message without a delivery tag from queue '\(message.queue)' to the dead-letter list \(CeleryKeys.deadLetters)")
+            let queue = items[index].string ?? ""
+            let tag = items[index + 1].string ?? ""
+            if tag.isEmpty {
+                let reason = items[index + 3].string ?? "no delivery tag"
+                logger.error("Moved a message from queue '\(queue)' to the dead-letter list \(CeleryKeys.deadLetters): \(reason)")
             } else {
-                claimed.append(message)
+                claimed.append(ClaimedMessage(queue: queue, deliveryTag: tag, envelope: items[index + 2].bytes ?? [],
+                                              deliveries: Int(items[index + 3].string ?? "") ?? items[index + 3].integer ?? 1))
             }
             index += 4
         }

@@ -5,6 +5,9 @@ import Glibc
 #endif
 
 extension Worker {
+    /// The most children one `pool_grow` request adds.
+    static let maximumGrowth = 64
+
     /// Acts on a remote-control command and replies when the caller asked for a reply.
     func handleControl(_ request: ControlRequest) {
         controlClock += 1
@@ -86,7 +89,8 @@ extension Worker {
             sendHeartbeat()
             return nil
         case "pool_grow":
-            let count = max(1, arguments["n"]?.intValue ?? 1)
+            // A request is anyone's pidbox message: one grows the pool by at most `maximumGrowth`.
+            let count = min(max(1, arguments["n"]?.intValue ?? 1), Self.maximumGrowth)
             for _ in 0..<count { try? spawnChild() }
             logger.info("Pool grew by \(count) to \(children.count) children")
             return ok("pool will grow")

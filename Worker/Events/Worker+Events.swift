@@ -70,10 +70,13 @@ extension Worker {
             state = "RECEIVED"
             record["received"] = now
             record["name"] = job.message.name
-            record["args"] = job.message.argsRepr
-            record["kwargs"] = job.message.kwargsRepr
-            record["args_json"] = JSONValue.array(job.message.args).jsonText
-            record["kwargs_json"] = JSONValue.object(job.message.kwargs).jsonText
+            record["args"] = HistoryBounds.bounded(job.message.argsRepr)
+            record["kwargs"] = HistoryBounds.bounded(job.message.kwargsRepr)
+            if let args = HistoryBounds.keptJSON(.array(job.message.args)),
+               let kwargs = HistoryBounds.keptJSON(.object(job.message.kwargs)) {
+                record["args_json"] = args
+                record["kwargs_json"] = kwargs
+            }
             record["retries"] = String(job.message.retries)
             record["root_id"] = job.message.rootID ?? job.message.id
             record["parent_id"] = job.message.parentID ?? ""
@@ -87,19 +90,19 @@ extension Worker {
         case "task-succeeded":
             state = "SUCCESS"
             record["succeeded"] = now
-            record["result"] = fields["result"]?.stringValue ?? ""
+            record["result"] = HistoryBounds.bounded(fields["result"]?.stringValue ?? "")
             record["runtime"] = fields["runtime"]?.doubleValue.map { String($0) } ?? ""
         case "task-failed":
             state = "FAILURE"
             record["failed"] = now
-            record["exception"] = fields["exception"]?.stringValue ?? ""
-            record["traceback"] = fields["traceback"]?.stringValue ?? ""
+            record["exception"] = HistoryBounds.bounded(fields["exception"]?.stringValue ?? "")
+            record["traceback"] = HistoryBounds.bounded(fields["traceback"]?.stringValue ?? "", limit: HistoryBounds.traceback)
             if let started = job.startedAt { record["runtime"] = String(Date().timeIntervalSince(started)) }
         case "task-retried":
             state = "RETRY"
             record["retried"] = now
-            record["exception"] = fields["exception"]?.stringValue ?? ""
-            record["traceback"] = fields["traceback"]?.stringValue ?? ""
+            record["exception"] = HistoryBounds.bounded(fields["exception"]?.stringValue ?? "")
+            record["traceback"] = HistoryBounds.bounded(fields["traceback"]?.stringValue ?? "", limit: HistoryBounds.traceback)
         case "task-revoked":
             state = "REVOKED"
             record["revoked"] = now
@@ -117,8 +120,8 @@ extension Worker {
     func receivedFields(_ job: Job) -> [String: JSONValue] {
         [
             "name": .string(job.message.name),
-            "args": .string(job.message.argsRepr),
-            "kwargs": .string(job.message.kwargsRepr),
+            "args": .string(HistoryBounds.bounded(job.message.argsRepr)),
+            "kwargs": .string(HistoryBounds.bounded(job.message.kwargsRepr)),
             "root_id": job.message.rootID.map(JSONValue.string) ?? .null,
             "parent_id": job.message.parentID.map(JSONValue.string) ?? .null,
             "retries": .int(job.message.retries),

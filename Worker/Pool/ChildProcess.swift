@@ -10,7 +10,10 @@ import Glibc
 /// Started with `posix_spawn` in a process group of its own (a terminal's Ctrl-C
 /// reaches the worker, which decides what the children do), with default signal
 /// dispositions, an empty signal mask and only stdin, stdout and stderr open.
-/// A thread per child waits for its exit.
+/// A thread per child waits for its exit. The child asks the kernel to kill it when
+/// the thread that spawned it ends (`PR_SET_PDEATHSIG`), so a SIGKILLed supervisor
+/// leaves no child running a task a restarted worker will run again: children are
+/// spawned on the worker's event-loop thread, which lives as long as the worker.
 final class ChildProcess: @unchecked Sendable {
     /// The worker's number for this child (stable for its lifetime).
     let number: Int
@@ -27,6 +30,8 @@ final class ChildProcess: @unchecked Sendable {
         var childEnvironment = ProcessInfo.processInfo.environment
         childEnvironment.merge(environment) { _, new in new }
         childEnvironment["TASKQ_CHILD"] = "1"
+        // The child checks it still has this parent once it has asked to die with it.
+        childEnvironment["TASKQ_SUPERVISOR_PID"] = String(getpid())
         if childEnvironment["SWIFT_BACKTRACE"] == nil { childEnvironment["SWIFT_BACKTRACE"] = "enable=no" }
         let toChild = try Self.closeOnExecPipe(for: number)
         let fromChild: [Int32]

@@ -104,7 +104,7 @@ public final class Worker: Service, @unchecked Sendable {
 
     private func runLoop() async throws {
         startedAt = Date()
-        guard await waitForBroker() else { return }
+        guard try await waitForBroker() else { return }
         revokedIDs.merge(Self.loadRevoked(configuration.brokerURL) ?? [])
         let post = self.post
         control = ControlChannel(url: configuration.brokerURL, node: configuration.nodeName, logger: logger) {
@@ -145,23 +145,29 @@ public final class Worker: Service, @unchecked Sendable {
         }
     }
 
-    /// Waits until Redis answers, saying so once, with backoff; false when asked to stop meanwhile.
-    private func waitForBroker() async -> Bool {
+    /// Waits until Redis answers, saying so once, with backoff; false when asked to stop meanwhile
+    /// (a shutdown signal ends the wait within 50 ms, not after the backoff). Throws when Redis
+    /// answers but refuses what the worker needs (see `BrokerPermissions`).
+    private func waitForBroker() async throws -> Bool {
         var backoff = 0.2
         var reported = false
         while !shutdownFlag.isRaised {
             do {
                 let connection = try RedisConnection(url: configuration.brokerURL, connectTimeout: 2)
+                defer { connection.close() }
                 try connection.command(RedisCommand("PING"))
-                connection.close()
+                try BrokerPermissions.check(connection, url: configuration.brokerURL)
                 if reported { logger.info("Connected to \(configuration.brokerURL)") }
                 return true
+            } catch let refused as BrokerPermissions.Refused {
+                throw refused
             } catch {
                 if !reported {
                     logger.error("\(error). Trying again with backoff (up to 5 s between attempts).")
                     reported = true
                 }
-                try? await Task.sleep(for: .milliseconds(Int(backoff * 1000)))
+                let until = Date().addingTimeInterval(backoff)
+                while Date() < until && !shutdownFlag.isRaised { try? await Task.sleep(for: .milliseconds(50)) }
                 backoff = min(backoff * 2, 5)
             }
         }
@@ -381,8 +387,9 @@ public final class Worker: Service, @unchecked Sendable {
             let record = ResultRecord(taskID: message.id, status: .failure,
                                       exception: .workerLost("moved to the dead-letter list \(CeleryKeys.deadLetters): \(reason)"),
                                       traceback: nil, dateDone: Date(), extra: parentExtras(message))
-            writes.store(record, ackTag: nil)
+            // The dead-letter entry first: a client that reads the failure finds the entry it names.
             writes.deadLetter(tag: claimed.deliveryTag, reason: reason, queue: claimed.queue)
+            writes.store(record, ackTag: nil)
             return
         }
         guard let info = tasks[message.name] else {
@@ -625,10 +632,10 @@ public final class Worker: Service, @unchecked Sendable {
             revokeExpired(job)
             return
         }
-        let limits = job.message.timeLimits
+        let limits = messageTimeLimits(job)
         let override = timeLimitOverrides[job.message.name]
-        job.hardLimit = limits.hard ?? override?.hard ?? job.info.timeLimit ?? configuration.timeLimit
-        let soft = limits.soft ?? override?.soft ?? job.info.softTimeLimit ?? configuration.softTimeLimit
+        job.hardLimit = limits.hard ?? TimeLimitRange.clamped(override?.hard ?? job.info.timeLimit ?? configuration.timeLimit)
+        let soft = limits.soft ?? TimeLimitRange.clamped(override?.soft ?? job.info.softTimeLimit ?? configuration.softTimeLimit)
         job.child = number
         jobs[job.number] = job
         slot.jobs.append(job.number)
@@ -637,6 +644,17 @@ public final class Worker: Service, @unchecked Sendable {
         if !slot.process.send(encoded: frame) {
             logger.warning("child \(number) did not take \(job.label); it is exiting")
         }
+    }
+
+    /// The message's own `timelimit` header, each value held to what can be enforced (a value that
+    /// means no limit, such as 0 or NaN, falls back to the task's and the worker's, as in Celery).
+    private func messageTimeLimits(_ job: Job) -> (hard: Double?, soft: Double?) {
+        let asked = job.message.timeLimits
+        let hard = TimeLimitRange.accepted(asked.hard)
+        let soft = TimeLimitRange.accepted(asked.soft)
+        if let note = hard.adjustment { logger.warning("Task \(job.label): hard time limit \(note)") }
+        if let note = soft.adjustment { logger.warning("Task \(job.label): soft time limit \(note)") }
+        return (hard.seconds, soft.seconds)
     }
 
     /// A job's run begins on its child: start time, hard deadline, `task-started`, and the ack

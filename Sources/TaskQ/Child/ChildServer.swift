@@ -1,3 +1,4 @@
+import CProcessControl
 import FoundationEssentials
 #if canImport(Glibc)
 import Glibc
@@ -29,6 +30,7 @@ package final class ChildServer: @unchecked Sendable {
 
     /// Serves the pool protocol until the worker says shutdown or closes stdin; then exits.
     package static func serve(app: App) async -> Never {
+        dieWithSupervisor()
         let framesOut = dup(STDOUT_FILENO)
         dup2(STDERR_FILENO, STDOUT_FILENO)
         signal(SIGPIPE, SIG_IGN)
@@ -44,6 +46,19 @@ package final class ChildServer: @unchecked Sendable {
         loop.start(name: "taskq.child")
         // The process ends by exit() once shutdown is done; until then this task just waits.
         while true { try? await Task.sleep(for: .seconds(3600)) }
+    }
+
+    /// Makes the kernel SIGKILL this child when its supervisor dies (a supervisor killed with
+    /// SIGKILL cannot stop its children), and exits at once if the supervisor that started
+    /// it is already gone (it died before the request was made).
+    private static func dieWithSupervisor() {
+        if taskq_die_with_parent() != 0 {
+            let line = Array("taskq child: cannot ask to die with the worker (prctl: errno \(errno)); an orphaned child may outlive a killed worker\n".utf8)
+            _ = line.withUnsafeBytes { write(STDERR_FILENO, $0.baseAddress, $0.count) }
+        }
+        if let expected = ProcessInfo.processInfo.environment["TASKQ_SUPERVISOR_PID"].flatMap({ Int32($0) }), getppid() != expected {
+            _exit(0)
+        }
     }
 
     private init(app: App, output: FrameWriter, loop: FrameReactor) {
@@ -98,7 +113,7 @@ package final class ChildServer: @unchecked Sendable {
 
     private func start(_ frame: JSONValue) {
         guard let job = frame["job"]?.intValue, let name = frame["task"]?.stringValue else { return }
-        let softLimit = frame["soft_time_limit"]?.doubleValue
+        let softLimit = TimeLimitRange.clamped(frame["soft_time_limit"]?.doubleValue)
         let call = TaskCall(args: frame["args"]?.arrayValue ?? [], kwargs: frame["kwargs"]?.objectValue ?? [:])
         let makeContext: @Sendable () -> TaskContext = {
             TaskContext(id: frame["id"]?.stringValue ?? "", name: name, retries: frame["retries"]?.intValue ?? 0,
@@ -113,7 +128,7 @@ package final class ChildServer: @unchecked Sendable {
                 if self.lock.withLock({ self.dropped.contains(job) }) {
                     outcome = ["outcome": "dropped"]
                 } else {
-                    if let softLimit, softLimit > 0 { self.startSoftTimer(job: job, seconds: softLimit) }
+                    if let softLimit { self.startSoftTimer(job: job, seconds: softLimit) }
                     outcome = await self.execute(name: name, call: call, context: makeContext(), job: job, softLimit: softLimit)
                 }
                 self.lock.withLock {

@@ -30,8 +30,8 @@ public struct TaskContext: Sendable {
     /// waits end); call this where a task checks for cancellation, and catch
     /// `SoftTimeLimitExceeded` to clean up, as a Celery task catches it.
     public static func checkSoftTimeLimit() throws {
-        guard let context = current, let limit = context.softTimeLimit, limit > 0 else { return }
-        if ContinuousClock.now - context.started >= .milliseconds(Int(limit * 1000)) {
+        guard let context = current, let limit = TimeLimitRange.clamped(context.softTimeLimit) else { return }
+        if ContinuousClock.now - context.started >= .seconds(limit) {
             throw SoftTimeLimitExceeded(limit: limit)
         }
     }

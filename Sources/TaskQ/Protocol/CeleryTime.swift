@@ -23,6 +23,10 @@ package enum CeleryTime {
     }
 
     /// Parses an ISO-8601 time with optional fraction and offset; no offset means UTC.
+    ///
+    /// Each field must be in its range (month 1-12, a day the month has, hour 0-23, minute
+    /// 0-59, second 0-60, offset below 24 h): `2024-13-45T25:61:61Z` is no time, not one
+    /// that `timegm` would carry over into 2025.
     package static func parse(_ text: String) -> Date? {
         let bytes = Array(text.utf8)
         func number(_ start: Int, _ length: Int) -> Int? {
@@ -71,6 +75,8 @@ package enum CeleryTime {
                 return nil
             }
         }
+        guard year >= 1, (1...12).contains(month), (1...daysIn(month: month, year: year)).contains(day),
+              hour <= 23, minute <= 59, second <= 60, abs(offsetSeconds) < 24 * 3600 else { return nil }
         var parts = tm()
         parts.tm_year = Int32(year - 1900)
         parts.tm_mon = Int32(month - 1)
@@ -80,5 +86,14 @@ package enum CeleryTime {
         parts.tm_sec = Int32(second)
         let epoch = timegm(&parts)
         return Date(timeIntervalSince1970: Double(epoch) - Double(offsetSeconds) + fraction)
+    }
+
+    /// Days in `month` (1-12) of `year`, leap years counted.
+    static func daysIn(month: Int, year: Int) -> Int {
+        switch month {
+        case 2: return (year % 4 == 0 && year % 100 != 0) || year % 400 == 0 ? 29 : 28
+        case 4, 6, 9, 11: return 30
+        default: return 31
+        }
     }
 }

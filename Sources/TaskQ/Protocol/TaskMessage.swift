@@ -51,7 +51,7 @@ package struct TaskMessage: Sendable {
 
         init(_ properties: [String: JSONValue]) {
             deliveryTag = properties["delivery_tag"]?.stringValue ?? ""
-            priority = properties["priority"]?.intValue ?? 0
+            priority = min(max(properties["priority"]?.intValue ?? 0, 0), 9)
             routingKey = properties["delivery_info"]?["routing_key"]?.stringValue
         }
     }
@@ -118,6 +118,7 @@ package struct TaskMessage: Sendable {
         }
         guard headers["task"]?.stringValue?.isEmpty == false else { throw ProtocolError.malformed("headers have no 'task' name") }
         guard headers["id"]?.stringValue?.isEmpty == false else { throw ProtocolError.malformed("headers have no task 'id'") }
+        try Self.validate(headers: headers)
         let properties = envelope["properties"]?.objectValue ?? [:]
         if let type = envelope["content-type"]?.stringValue, type != "application/json" {
             throw ProtocolError.malformed("content-type '\(type)' is not supported; send JSON (task_serializer='json')")
