@@ -135,7 +135,7 @@ extension Worker {
         for job in jobs.values where ids.contains(job.message.id) && job.startedAt == nil && job.killedFor == nil {
             guard let number = job.child, let slot = children[number] else { continue }
             job.dropRequested = terminate ? "terminated" : "revoked"
-            slot.process.send(["type": "drop", "job": .int(job.number)])
+            slot.process.send(encoded: ToChild.drop(job: job.number).encoded)
         }
         if terminate {
             let signal = Self.signalNumber(signalName) ?? SIGTERM

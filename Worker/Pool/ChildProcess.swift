@@ -132,10 +132,6 @@ final class ChildProcess: @unchecked Sendable {
         return found
     }
 
-    /// Sends a frame; false when the child has gone.
-    @discardableResult
-    func send(_ frame: JSONValue) -> Bool { writer.send(frame) }
-
     /// Sends a frame already encoded by `Frame.encode`; false when the child has gone.
     @discardableResult
     func send(encoded frame: [UInt8]) -> Bool { writer.send(encoded: frame) }
@@ -147,7 +143,7 @@ final class ChildProcess: @unchecked Sendable {
 
     /// Asks the child to finish its tasks and exit.
     func requestShutdown() {
-        send(.object(["type": "shutdown"]))
+        send(encoded: ToChild.shutdown.encoded)
     }
 
     /// The child's resident memory in KiB, read from /proc.

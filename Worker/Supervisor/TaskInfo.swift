@@ -3,37 +3,31 @@ import TaskQ
 /// What the worker knows of a registered task, from a child's hello frame.
 struct TaskInfo: Sendable {
     let name: String
-    let acksLate: Bool?
-    let rejectOnWorkerLost: Bool
-    let ignoreResult: Bool
-    let timeLimit: Double?
-    let softTimeLimit: Double?
-    var rateLimit: String?
-    let globalRateLimit: String?
-    let maxRetries: Int?
-    let queue: String?
+    /// The options as the child sent them; the rate limit may change by remote control.
+    var options: WorkerTaskOptions
 
-    init(name: String, options: JSONValue) {
+    init(name: String, options: WorkerTaskOptions) {
         self.name = name
-        acksLate = options["acksLate"]?.boolValue
-        rejectOnWorkerLost = options["rejectOnWorkerLost"]?.boolValue ?? false
-        ignoreResult = options["ignoreResult"]?.boolValue ?? false
-        timeLimit = options["timeLimit"]?.doubleValue
-        softTimeLimit = options["softTimeLimit"]?.doubleValue
-        rateLimit = options["rateLimit"]?.stringValue
-        globalRateLimit = options["globalRateLimit"]?.stringValue
-        maxRetries = options["maxRetries"]?.intValue
-        queue = options["queue"]?.stringValue
+        self.options = options
+    }
+
+    var acksLate: Bool? { options.acksLate }
+    var rejectOnWorkerLost: Bool { options.rejectOnWorkerLost }
+    var ignoreResult: Bool { options.ignoreResult }
+    var timeLimit: Double? { options.timeLimit }
+    var softTimeLimit: Double? { options.softTimeLimit }
+    var globalRateLimit: String? { options.globalRateLimit }
+    var maxRetries: Int? { options.maxRetries }
+    var queue: String? { options.queue }
+    /// The per-worker rate limit (`rate_limit` control changes it).
+    var rateLimit: String? {
+        get { options.rateLimit }
+        set { options.rateLimit = newValue }
     }
 
     /// The name with its options, as `celery inspect registered` and the banner show it.
     var listing: String {
-        var details: [String] = []
-        if let rateLimit { details.append("rate_limit=\(rateLimit)") }
-        if let globalRateLimit { details.append("global_rate_limit=\(globalRateLimit)") }
-        if let timeLimit { details.append("time_limit=\(timeLimit)") }
-        if let softTimeLimit { details.append("soft_time_limit=\(softTimeLimit)") }
-        if acksLate == true { details.append("acks_late=True") }
+        let details = options.listing.map { "\($0.name)=\($0.value)" }
         return details.isEmpty ? name : "\(name) [\(details.joined(separator: " "))]"
     }
 }

@@ -3,11 +3,10 @@ import TaskQ
 
 extension Worker {
     /// Records what a child reported for a job: success, failure or retry.
-    func finish(_ job: Job, frame: JSONValue) {
+    func finish(_ job: Job, outcome: JobOutcome) {
         let runtime = Date().timeIntervalSince(job.startedAt ?? job.receivedAt)
-        switch frame["outcome"]?.stringValue {
-        case "success":
-            let value = frame["result"] ?? .null
+        switch outcome {
+        case .success(let value):
             // Both messages are autoclosures: the repr is built only for a log level or events that want it.
             logger.info("Task \(job.label) succeeded in \(FixedPoint.text(runtime, places: 4))s: \(Self.logRepr(value))")
             taskEvent("task-succeeded", job, ["result": .string(PythonRepr.truncated(PythonRepr.of(value))), "runtime": .double(runtime)])
@@ -19,20 +18,15 @@ extension Worker {
             }
             continueChain(after: job, result: value)
             joinChord(after: job, state: .success, result: value)
-        case "dropped":
+        case .dropped:
             // Revoked while it waited in the child, which never started it.
             fail(job, state: .revoked, exception: .revoked(job.dropRequested ?? "revoked"), traceback: nil, ackTag: ackTag(settling: job))
-        case "retry":
-            let exception = frame["exception"].flatMap(ExceptionInfo.init(json:))
-                ?? ExceptionInfo(type: "Retry", message: "retry", module: "celery.exceptions")
-            let countdown = max(0, frame["countdown"]?.doubleValue ?? 0)
+        case .retry(let countdown, let exception, let traceback):
             logger.info("Task \(job.label) retry: Retry in \("\(countdown)")s: \(exception)")
-            taskEvent("task-retried", job, ["exception": .string(exception.pythonRepr), "traceback": frame["traceback"] ?? .null])
-            retry(job, countdown: countdown, exception: exception, traceback: frame["traceback"]?.stringValue)
-        default:
-            let exception = frame["exception"].flatMap(ExceptionInfo.init(json:))
-                ?? ExceptionInfo(type: "Exception", message: "the child reported a failure without details", module: "builtins")
-            fail(job, state: .failure, exception: exception, traceback: frame["traceback"]?.stringValue, ackTag: ackTag(settling: job))
+            taskEvent("task-retried", job, ["exception": .string(exception.pythonRepr), "traceback": traceback.map(JSONValue.string) ?? .null])
+            retry(job, countdown: countdown, exception: exception, traceback: traceback)
+        case .failure(let exception, let traceback):
+            fail(job, state: .failure, exception: exception, traceback: traceback, ackTag: ackTag(settling: job))
         }
     }
 

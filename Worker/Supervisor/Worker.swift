@@ -257,13 +257,17 @@ public final class Worker: Service, @unchecked Sendable {
 
     private func handleFrame(_ frame: JSONValue, from number: Int) {
         guard let slot = children[number] else { return }
-        switch frame["type"]?.stringValue {
-        case "hello":
+        let message: FromChild
+        do {
+            message = try FromChild(frame: frame)
+        } catch {
+            logger.warning("child \(number) sent a frame the worker cannot use: \(error)")
+            return
+        }
+        switch message {
+        case .hello(_, _, let registered):
             if tasks.isEmpty {
-                for entry in frame["tasks"]?.arrayValue ?? [] {
-                    guard let name = entry["name"]?.stringValue else { continue }
-                    tasks[name] = TaskInfo(name: name, options: entry["options"] ?? .object([:]))
-                }
+                for task in registered { tasks[task.name] = TaskInfo(name: task.name, options: task.options) }
             }
             if slot.state == .starting { slot.state = .ready }
             if state == .starting && children.values.allSatisfy({ $0.state != .starting }) {
@@ -274,21 +278,19 @@ public final class Worker: Service, @unchecked Sendable {
                 startClaimer()
             }
             dispatchPending()
-        case "done":
-            guard let jobNumber = frame["job"]?.intValue, let job = jobs[jobNumber] else { return }
+        case .done(let jobNumber, let outcome):
+            guard let job = jobs[jobNumber] else { return }
             slot.jobs.removeAll { $0 == jobNumber }
             slot.tasksRun += 1
             jobs[jobNumber] = nil
             processed += 1
             totals[job.message.name, default: 0] += 1
             if let started = job.startedAt { recordRuntime(of: job.message.name, Date().timeIntervalSince(started)) }
-            finish(job, frame: frame)
+            finish(job, outcome: outcome)
             // The child goes on with the next job it holds, at once.
             if !slot.killed, let next = slot.jobs.first.flatMap({ jobs[$0] }), next.startedAt == nil { begin(next, on: slot) }
             recycleIfNeeded(slot, number: number)
             dispatchPending()
-        default:
-            logger.warning("child \(number) sent an unknown frame: \(frame.jsonText)")
         }
     }
 
@@ -639,7 +641,7 @@ public final class Worker: Service, @unchecked Sendable {
         job.child = number
         jobs[job.number] = job
         slot.jobs.append(job.number)
-        let frame = RunFrame.encode(job: job.number, message: job.message, softTimeLimit: soft)
+        let frame = ToChild.RunRequest.encode(job: job.number, message: job.message, softTimeLimit: soft)
         if slot.jobs.count == 1 { begin(job, on: slot) }
         if !slot.process.send(encoded: frame) {
             logger.warning("child \(number) did not take \(job.label); it is exiting")

@@ -68,33 +68,27 @@ package final class ChildServer: @unchecked Sendable {
     }
 
     private func sayHello() {
-        let tasks = app.registry.all.map { task -> JSONValue in
-            .object(["name": .string(task.name), "options": task.options.workerView])
-        }
-        output.send(.object([
-            "type": "hello",
-            "pid": .int(Int(getpid())),
-            "app": .string(app.name),
-            "tasks": .array(tasks),
-        ]))
+        let tasks = app.registry.all.map { FromChild.RegisteredTaskInfo(name: $0.name, options: WorkerTaskOptions($0.options)) }
+        output.send(FromChild.hello(pid: Int(getpid()), app: app.name, tasks: tasks).frame)
     }
 
     private func handle(_ frame: JSONValue) {
-        switch frame["type"]?.stringValue {
-        case "run":
-            start(frame)
-        case "cancel":
-            if let job = frame["job"]?.intValue {
-                lock.withLock { running[job] }?.cancel()
-            }
-        case "drop":
-            // Revoked while waiting here: it is answered "dropped" when its turn comes, unrun.
-            if let job = frame["job"]?.intValue { _ = lock.withLock { dropped.insert(job) } }
-        case "shutdown":
-            beginShutdown()
-        default:
-            let line = Array("taskq child: ignoring unknown frame \(frame.jsonText)\n".utf8)
+        let message: ToChild
+        do {
+            message = try ToChild(frame: frame)
+        } catch {
+            let line = Array("taskq child: ignoring a frame: \(error)\n".utf8)
             _ = line.withUnsafeBytes { write(STDERR_FILENO, $0.baseAddress, $0.count) }
+            return
+        }
+        switch message {
+        case .run(let request):
+            start(request)
+        case .drop(let job):
+            // Revoked while waiting here: it is answered "dropped" when its turn comes, unrun.
+            _ = lock.withLock { dropped.insert(job) }
+        case .shutdown:
+            beginShutdown()
         }
     }
 
@@ -111,22 +105,23 @@ package final class ChildServer: @unchecked Sendable {
         }
     }
 
-    private func start(_ frame: JSONValue) {
-        guard let job = frame["job"]?.intValue, let name = frame["task"]?.stringValue else { return }
-        let softLimit = TimeLimitRange.clamped(frame["soft_time_limit"]?.doubleValue)
-        let call = TaskCall(args: frame["args"]?.arrayValue ?? [], kwargs: frame["kwargs"]?.objectValue ?? [:])
+    private func start(_ request: ToChild.RunRequest) {
+        let job = request.job
+        let name = request.task
+        let softLimit = request.softTimeLimit
+        let call = TaskCall(args: request.args, kwargs: request.kwargs)
         let makeContext: @Sendable () -> TaskContext = {
-            TaskContext(id: frame["id"]?.stringValue ?? "", name: name, retries: frame["retries"]?.intValue ?? 0,
-                        rootID: frame["root_id"]?.stringValue, parentID: frame["parent_id"]?.stringValue, softTimeLimit: softLimit)
+            TaskContext(id: request.id, name: name, retries: request.retries,
+                        rootID: request.rootID, parentID: request.parentID, softTimeLimit: softLimit)
         }
         lock.withLock {
             let previous = tail
             // Runs on the loop's thread (see FrameReactor), after the task started before it.
             let task = Task(executorPreference: loop) { [self] in
                 await previous?.value
-                let outcome: [String: JSONValue]
+                let outcome: JobOutcome
                 if self.lock.withLock({ self.dropped.contains(job) }) {
-                    outcome = ["outcome": "dropped"]
+                    outcome = .dropped
                 } else {
                     if let softLimit { self.startSoftTimer(job: job, seconds: softLimit) }
                     outcome = await self.execute(name: name, call: call, context: makeContext(), job: job, softLimit: softLimit)
@@ -136,10 +131,7 @@ package final class ChildServer: @unchecked Sendable {
                     self.softLimited.remove(job)
                     self.dropped.remove(job)
                 }
-                var done = outcome
-                done["type"] = "done"
-                done["job"] = .int(job)
-                self.output.send(.object(done))
+                self.output.send(FromChild.done(job: job, outcome: outcome).frame)
             }
             tail = task
             running[job] = task
@@ -159,13 +151,13 @@ package final class ChildServer: @unchecked Sendable {
         }
     }
 
-    private func execute(name: String, call: TaskCall, context: TaskContext, job: Int, softLimit: Double?) async -> [String: JSONValue] {
+    private func execute(name: String, call: TaskCall, context: TaskContext, job: Int, softLimit: Double?) async -> JobOutcome {
         guard let task = app.registry.task(named: name) else {
             return failure(ExceptionInfo.notRegistered(name), name: name)
         }
         do {
             let value = try await TaskContext.$current.withValue(context) { try await task.run(call) }
-            return ["outcome": "success", "result": value]
+            return .success(result: value)
         } catch {
             let softLimitHit = lock.withLock { softLimited.contains(job) }
             if softLimitHit && (error is CancellationError || error is SoftTimeLimitExceeded) {
@@ -177,7 +169,7 @@ package final class ChildServer: @unchecked Sendable {
     }
 
     /// Turns an error into a retry or a failure outcome, by the task's retry policy.
-    private func decideAfterError(_ error: any Error, task: RegisteredTask, context: TaskContext) -> [String: JSONValue] {
+    private func decideAfterError(_ error: any Error, task: RegisteredTask, context: TaskContext) -> JobOutcome {
         let policy = RetryPolicy(task.options)
         let retry = error as? Retry
         let wantsRetry = retry != nil || task.options.autoretryFor.contains { $0.matches(error) }
@@ -195,15 +187,10 @@ package final class ChildServer: @unchecked Sendable {
         }
         let countdown = retry?.countdown?.seconds ?? policy.delay(afterRetries: context.retries)
         let info = causeInfo ?? ExceptionInfo(type: "Retry", message: "Retry in \(countdown)s", module: "celery.exceptions")
-        return [
-            "outcome": "retry",
-            "countdown": .double(countdown),
-            "exception": info.json,
-            "traceback": .string(ErrorDescription.traceback(info, taskName: task.name)),
-        ]
+        return .retry(countdown: countdown, exception: info, traceback: ErrorDescription.traceback(info, taskName: task.name))
     }
 
-    private func failure(_ info: ExceptionInfo, name: String) -> [String: JSONValue] {
-        ["outcome": "failure", "exception": info.json, "traceback": .string(ErrorDescription.traceback(info, taskName: name))]
+    private func failure(_ info: ExceptionInfo, name: String) -> JobOutcome {
+        .failure(exception: info, traceback: ErrorDescription.traceback(info, taskName: name))
     }
 }

@@ -30,7 +30,7 @@ struct AppCommandLine {
         case nil, "list":
             print("Tasks registered in \(app.name):")
             for task in app.registry.all {
-                let details = task.options.workerView.objectValue?.filter { !$0.value.isNull && $0.key != "rejectOnWorkerLost" && $0.key != "ignoreResult" } ?? [:]
+                let details = WorkerTaskOptions(task.options).json.objectValue?.filter { !$0.value.isNull && $0.key != "rejectOnWorkerLost" && $0.key != "ignoreResult" } ?? [:]
                 let suffix = details.isEmpty ? "" : " [" + details.keys.sorted().map { "\($0)=\(details[$0]!.jsonText)" }.joined(separator: ", ") + "]"
                 print("  . \(task.name)\(suffix)")
             }

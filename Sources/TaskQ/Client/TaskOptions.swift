@@ -61,22 +61,6 @@ public struct TaskOptions: Sendable {
         self.ignoreResult = ignoreResult
         self.priority = priority
     }
-
-    /// The options the worker needs, as sent in the child's hello frame.
-    package var workerView: JSONValue {
-        var members: [String: JSONValue] = [
-            "rejectOnWorkerLost": .bool(rejectOnWorkerLost),
-            "ignoreResult": .bool(ignoreResult),
-            "maxRetries": maxRetries.map(JSONValue.int) ?? .null,
-        ]
-        if let rateLimit { members["rateLimit"] = .string(rateLimit) }
-        if let globalRateLimit { members["globalRateLimit"] = .string(globalRateLimit) }
-        if let timeLimit { members["timeLimit"] = .double(timeLimit.seconds) }
-        if let softTimeLimit { members["softTimeLimit"] = .double(softTimeLimit.seconds) }
-        if let acksLate { members["acksLate"] = .bool(acksLate) }
-        if let queue { members["queue"] = .string(queue) }
-        return .object(members)
-    }
 }
 
 /// Decides whether an error is one a task retries automatically.
