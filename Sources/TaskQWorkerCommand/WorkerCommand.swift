@@ -132,10 +132,11 @@ package struct WorkerCommand: AsyncParsableCommand {
         settings.historyMaxAge = maxTaskAge
         settings.foreignVisibilityTimeout = foreignVisibilityTimeout
         let worker = Worker(configuration: settings, logger: logger)
-        let signals = SignalCounter { count in worker.requestShutdown(cold: count > 1) }
-        defer { signals.cancel() }
+        // SIGTERM/SIGINT is a graceful shutdown (Celery's warm shutdown; the worker takes one
+        // more of them as the cold one), SIGQUIT cancels the group: a cold shutdown at once.
         let group = ServiceGroup(configuration: .init(
             services: [.init(service: worker, successTerminationBehavior: .gracefullyShutdownGroup)],
+            gracefulShutdownSignals: [.sigterm, .sigint], cancellationSignals: [.sigquit],
             logger: Logger(label: "taskq.lifecycle", factory: { _ in SwiftLogNoOpLogHandler() })))
         try await group.run()
     }

@@ -1,6 +1,7 @@
 import FoundationEssentials
 import Logging
 import ServiceLifecycle
+import UnixSignals
 import TaskQ
 #if canImport(Glibc)
 import Glibc
@@ -88,17 +89,38 @@ public final class Worker: Service, @unchecked Sendable {
 
     private let shutdownFlag = ShutdownFlag()
 
+    /// During a warm shutdown, the next SIGTERM or SIGINT asks for the cold one.
+    private func watchForColdShutdownSignal() {
+        let post = self.post
+        Task.detached {
+            for await _ in await UnixSignalsSequence(trapping: .sigterm, .sigint) {
+                post.yield(.shutdown(cold: true))
+                break
+            }
+        }
+    }
+
     /// Runs until a warm shutdown finishes or a cold one is done.
+    ///
+    /// The service group's graceful shutdown (SIGTERM or SIGINT) starts a warm shutdown, and
+    /// one more of those signals while it runs makes it cold, as in Celery; the group's
+    /// cancellation (SIGQUIT) is a cold shutdown at once. The event loop itself runs in a task
+    /// of its own, so cancellation reaches it as that request and never ends its event
+    /// stream before the cold shutdown has given back what the children held.
     public func run() async throws {
         reactor.start(name: "taskq.worker")
-        try await withGracefulShutdownHandler {
-            // The event loop runs on the reactor's thread, which also reads the children's
-            // frames: a `done` frame is handled without waking another thread.
-            try await withTaskExecutorPreference(self.reactor) {
-                try await self.runLoop()
+        // The event loop runs on the reactor's thread, which also reads the children's
+        // frames: a `done` frame is handled without waking another thread.
+        let loop = Task(executorPreference: reactor) { try await self.runLoop() }
+        try await withTaskCancellationHandler {
+            try await withGracefulShutdownHandler {
+                try await loop.value
+            } onGracefulShutdown: {
+                self.requestShutdown(cold: false)
+                self.watchForColdShutdownSignal()
             }
-        } onGracefulShutdown: {
-            self.requestShutdown(cold: false)
+        } onCancel: {
+            self.requestShutdown(cold: true)
         }
     }
 
