@@ -50,4 +50,24 @@ struct SupervisorDeathTests {
         let runs = second.log.components(separatedBy: "Task tasks.spin[").count - 1
         #expect(runs >= 2, "the second worker ran both spins again")
     }
+
+    @Test("a Redis restart longer than the liveness window takes nothing from the worker that holds it: nothing restored, nothing run twice")
+    func ownDeliveriesAreNotOrphans() async throws {
+        let redis = try PrivateRedis()
+        let url = try redis.url
+        // Liveness max(6 s, visibility): the outage below outlasts the worker's liveness key.
+        let worker = try WorkerProcess(url: url, arguments: ["-c", "1", "--acks-late", "--visibility-timeout", "2"], name: "outlived")
+        defer { worker.stop() }
+        let app = App("tests", broker: url.unmasked)
+        let result = try await app.sendTask("tasks.sleep", args: [12])
+        #expect(try await TestRedis.waitUntil { worker.log.contains("Task tasks.sleep[\(result.id)] received") })
+        try await Task.sleep(for: .seconds(1))
+        try redis.shutdown()
+        try await Task.sleep(for: .seconds(7))
+        try redis.start()
+        #expect(try await result.get(timeout: .seconds(40)) == 12)
+        #expect(worker.log.components(separatedBy: "Task tasks.sleep[\(result.id)] received").count - 1 == 1, "received once")
+        #expect(!worker.log.contains("Restored"))
+        #expect(try await TestRedis.waitUntil { try TestRedis.command(url, RedisCommand("HLEN", CeleryKeys.unacked)).integer == 0 })
+    }
 }

@@ -313,7 +313,10 @@ enum BrokerScripts {
     /// Restores deliveries whose holder is gone: claimed at least `visibility` seconds ago by a
     /// TaskQ worker run whose liveness key expired (or was removed), or claimed by anyone else
     /// (a Python worker) and older than kombu's own visibility timeout.
-    /// KEYS: bookkeeping. ARGV: now, visibility, kombu visibility, limit, alive-key prefix.
+    /// The caller's own deliveries are never orphans, whatever its liveness key says: after a
+    /// Redis restart longer than the liveness window the key is gone, but the caller still runs
+    /// (or has finished, its ack on the way) what it holds.
+    /// KEYS: bookkeeping. ARGV: now, visibility, kombu visibility, limit, alive-key prefix, own holder.
     /// Returns the number restored.
     static let recoverOrphans = RedisScript(forget + """
     local now = tonumber(ARGV[1])
@@ -324,7 +327,9 @@ enum BrokerScripts {
       local score = tonumber(candidates[i + 1])
       local owner = redis.call('HGET', KEYS[4], tag)
       local orphan
-      if owner then
+      if owner == ARGV[6] then
+        orphan = false
+      elseif owner then
         -- The holder ("<node> <run>") has a liveness key of its own while it heartbeats.
         orphan = redis.call('EXISTS', ARGV[5] .. owner) == 0
       else

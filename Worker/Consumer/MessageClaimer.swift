@@ -97,6 +97,14 @@ final class MessageClaimer: @unchecked Sendable {
                     connection = try RedisConnection(url: configuration.brokerURL)
                 }
                 let live = connection!
+                if outage {
+                    // Alive again before anything else: a Redis restart may have outlived the
+                    // liveness key, and other workers would take what this one holds.
+                    try markAlive(live)
+                    logger.info("consumer: connected to \(configuration.brokerURL) again")
+                    outage = false
+                    backoff = 0.2
+                }
                 if Date().timeIntervalSince(lastPromotion) >= 0.25 {
                     try promoteDueMessages(live)
                     lastPromotion = Date()
@@ -107,11 +115,6 @@ final class MessageClaimer: @unchecked Sendable {
                 } else if Date().timeIntervalSince(lastRecovery) >= min(2, configuration.visibilityTimeout / 2) {
                     try recoverOrphans(live, visibility: configuration.visibilityTimeout)
                     lastRecovery = Date()
-                }
-                if outage {
-                    logger.info("consumer: connected to \(configuration.brokerURL) again")
-                    outage = false
-                    backoff = 0.2
                 }
                 let allowed = lock.withLock { credits }
                 let limit = min(allowed, 1000)
@@ -227,8 +230,7 @@ final class MessageClaimer: @unchecked Sendable {
     /// shutdown overlapping its successor) keeps its messages; one on another host is judged
     /// by its liveness key as usual.
     private func takeBackFromPredecessor(_ connection: RedisConnection) throws {
-        try connection.command(RedisCommand("SET", CeleryKeys.alivePrefix + configuration.claimHolder, String(getpid()),
-                                            "PX", Int(configuration.livenessSeconds * 1000)))
+        try markAlive(connection)
         let pattern = CeleryKeys.alivePrefix + Self.globEscaped(configuration.nodeName) + " *"
         var cursor = "0"
         repeat {
@@ -243,6 +245,12 @@ final class MessageClaimer: @unchecked Sendable {
             }
         } while cursor != "0"
         try recoverOrphans(connection, visibility: 0)
+    }
+
+    /// Sets this run's liveness key (the supervisor renews it every 2 s).
+    private func markAlive(_ connection: RedisConnection) throws {
+        try connection.command(RedisCommand("SET", CeleryKeys.alivePrefix + configuration.claimHolder, String(getpid()),
+                                            "PX", Int(configuration.livenessSeconds * 1000)))
     }
 
     /// `text` with the glob characters of SCAN's MATCH escaped.
@@ -261,7 +269,7 @@ final class MessageClaimer: @unchecked Sendable {
         let restored = try BrokerScripts.recoverOrphans.evaluate(
             on: connection, keys: BrokerScripts.bookkeeping,
             arguments: [FixedPoint.text(Date().timeIntervalSince1970, places: 6), visibility,
-                        configuration.foreignVisibilityTimeout, 1000, CeleryKeys.alivePrefix]).integer ?? 0
+                        configuration.foreignVisibilityTimeout, 1000, CeleryKeys.alivePrefix, configuration.claimHolder]).integer ?? 0
         if restored > 0 {
             logger.warning("Restored \(restored) unacknowledged message(s) held by workers that stopped (visibility timeout \(configuration.visibilityTimeout)s)")
         }
