@@ -9,6 +9,8 @@ package final class WorkerProcess: @unchecked Sendable {
     package let process = Process()
     package let logURL: URL
     package let url: RedisURL
+    /// The flags it was started with (besides -A, --loglevel, -n and --broker).
+    package let arguments: [String]
 
     /// The folder with the built `taskq` and `tasks` executables.
     package static var binDirectory: String {
@@ -28,6 +30,7 @@ package final class WorkerProcess: @unchecked Sendable {
     /// Starts a worker on `url` with extra arguments and waits until it says it is ready.
     package init(url: RedisURL, arguments: [String] = [], name: String = "w\(Int.random(in: 1000...9999))", waitForReady: Bool = true) throws {
         self.url = url
+        self.arguments = arguments
         logURL = FileManager.default.temporaryDirectory.appendingPathComponent("taskq-worker-\(name)-\(UUID().uuidString.prefix(8)).log")
         FileManager.default.createFile(atPath: logURL.path, contents: nil)
         let log = try FileHandle(forWritingTo: logURL)
@@ -65,10 +68,17 @@ package final class WorkerProcess: @unchecked Sendable {
         return process.terminationStatus
     }
 
-    /// SIGKILL the worker (its children notice their stdin closing and exit).
+    /// SIGKILL the worker (its children die with it).
     package func killHard() {
         signal(SIGKILL)
         process.waitUntilExit()
+    }
+
+    /// The recovery scenario: SIGKILLs this worker, then starts the next one on the same Redis
+    /// with the same flags (or `arguments`), under node name `name`, and waits until it is ready.
+    package func killAndReplace(name: String, arguments: [String]? = nil) throws -> WorkerProcess {
+        killHard()
+        return try WorkerProcess(url: url, arguments: arguments ?? self.arguments, name: name)
     }
 
     deinit {

@@ -92,8 +92,7 @@ struct HostileMessageTests {
                 "each delivery has its own unacked entry")
         #expect(try TestRedis.command(url, RedisCommand("HEXISTS", CeleryKeys.unacked, "x")).integer == 0)
         #expect(try TestRedis.command(url, RedisCommand("HEXISTS", CeleryKeys.unacked, "sorted-layout-tag")).integer == 1)
-        first.killHard()
-        let second = try WorkerProcess(url: url, arguments: arguments, name: "tagheader2")
+        let second = try first.killAndReplace(name: "tagheader2")
         defer { second.stop() }
         for id in ids {
             #expect(try await app.waitForRecord(id, timeout: .seconds(40)).status == .success)

@@ -76,7 +76,7 @@ struct SemanticsTests {
         }
         first.killHard()
         #expect(Date() < sent[0].eta, "the first worker should be killed before any task is due")
-        let second = try WorkerProcess(url: url, arguments: ["-c", "2", "--visibility-timeout", "5"], name: "eta2")
+        let second = try WorkerProcess(url: url, arguments: first.arguments, name: "eta2")
         defer { second.stop() }
         for (index, entry) in sent.enumerated() {
             let record = try await tasks.app.waitForRecord(entry.id, timeout: .seconds(30))
@@ -190,8 +190,7 @@ struct SemanticsTests {
         let app = App("tests", broker: url.unmasked)
         let ids = try await app.sendBatch((0..<2000).map { _ in BatchCall(name: "tasks.sleep", args: [0.01]) })
         _ = try await TestRedis.waitUntil(timeout: 60) { first.log.components(separatedBy: "] succeeded in").count > 1000 }
-        first.killHard()
-        let second = try WorkerProcess(url: url, arguments: arguments, name: "alo2")
+        let second = try first.killAndReplace(name: "alo2")
         defer { second.stop() }
         for id in ids {
             let record = try await app.waitForRecord(id, timeout: .seconds(60))
