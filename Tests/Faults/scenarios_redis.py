@@ -40,9 +40,13 @@ def run_restart(config: Config) -> list[Row]:
 
 
 class MonitorWatch(threading.Thread):
-    """Polls the monitor's /healthcheck and /api/workers; keeps (time, healthy, lists the worker)."""
+    """Polls the monitor's /healthcheck and /api/workers; keeps (time, healthy, lists the worker).
 
-    def __init__(self, monitor, worker_name: str):
+    The TaskQ monitor lists only workers that record their status in Redis (TaskQ workers), so
+    for a Python worker (`worker_name` None) an answer from /api/workers is all that is asked.
+    """
+
+    def __init__(self, monitor, worker_name: str | None):
         super().__init__(daemon=True)
         self.monitor, self.worker_name = monitor, worker_name
         self.samples: list[tuple[float, bool, bool]] = []
@@ -52,7 +56,8 @@ class MonitorWatch(threading.Thread):
         while not self.halt.is_set():
             health = self.monitor.get("/healthcheck", 1)[0] == 200
             status, body = self.monitor.get("/api/workers", 2)
-            self.samples.append((time.monotonic(), health, status == 200 and self.worker_name.encode() in body))
+            listed = self.worker_name is None or self.worker_name.encode() in body
+            self.samples.append((time.monotonic(), health, status == 200 and listed))
             self.halt.wait(0.2)
 
     def stop(self) -> None:
@@ -77,7 +82,7 @@ def restart(config: Config, kind: str, how: str, acks_late: bool) -> Row:
         server = stage.redis(aof=True)
         monitor = stage.monitor(server.url)
         worker = stage.worker(server.url, kind, "w1", CONCURRENCY, acks_late)
-        watch = MonitorWatch(monitor, "w1@")
+        watch = MonitorWatch(monitor, "w1@" if kind == "taskq" else None)
         watch.start()
         stage._threads.append(watch)
         progress = stage.progress()

@@ -174,12 +174,12 @@ extension Worker {
                 return self.error("ValueError('\(error)')")
             }
             tasks[name]?.rateLimit = text
-            buckets[name] = nil
+            rateGate.resetLocal(name)
             logger.info("New rate limit for tasks of type \(name): \(text).")
             return ok("new rate limit set successfully")
         }
         tasks[name]?.rateLimit = nil
-        buckets[name] = nil
+        rateGate.resetLocal(name)
         logger.info("Rate limits disabled for tasks of type \(name)")
         return ok("rate limit disabled successfully")
     }
