@@ -9,7 +9,8 @@ Prints one row per scenario run (scenario, worker, ack mode, sent, succeeded,
 failed, dead-lettered, lost, run twice, tasks in flight at the fault, recovery
 time, peak RSS and fds of the worker tree, verdict) and exits 1 when a
 guarantee was broken. Binaries come from TASKQ_BIN_DIR (default: `swift build
---show-bin-path`); logs and data of each scenario stay in artifacts/faults/.
+--show-bin-path`); logs and data of each scenario stay in artifacts/faults/
+(artifacts/faults-quick/ for --quick).
 """
 
 from __future__ import annotations
@@ -79,7 +80,9 @@ def main(argv: list[str]) -> int:
         if not (bins / binary).exists():
             print(f"faults: {bins / binary} is missing; build first or set TASKQ_BIN_DIR", file=sys.stderr)
             return 2
-    config = Config(bins=bins, artifacts=ROOT / "artifacts" / "faults", quick=args.quick, seed=seed,
+    # Quick and full runs keep their logs apart, so a quick run (scripts/test) beside a full one clears none of its files.
+    artifacts = ROOT / "artifacts" / ("faults-quick" if args.quick else "faults")
+    config = Config(bins=bins, artifacts=artifacts, quick=args.quick, seed=seed,
                     with_celery=args.with_celery, soak_minutes=args.soak_minutes)
     atexit.register(Processes.kill_everything)
     signal.signal(signal.SIGTERM, lambda *_: sys.exit(143))
