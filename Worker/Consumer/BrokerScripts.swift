@@ -174,6 +174,31 @@ enum BrokerScripts {
     return out
     """)
 
+    /// The deliveries of claims whose reply was lost with the connection: every claim is
+    /// scored with a stamp of its own, so the claimer finds what a claim took by that stamp
+    /// and its holder, and delivers it as if the reply had come (nothing is left in `unacked`
+    /// under a live holder that does not know it holds it).
+    /// KEYS: bookkeeping. ARGV: holder, stamp1..N. Returns what `claim` returns for them.
+    static let reclaim = RedisScript(forget + """
+    local out = {}
+    for i = 2, #ARGV do
+      for _, tag in ipairs(redis.call('ZRANGEBYSCORE', KEYS[2], ARGV[i], ARGV[i])) do
+        if redis.call('HGET', KEYS[4], tag) == ARGV[1] then
+          local entry = redis.call('HGET', KEYS[1], tag)
+          local raw = entry and envelopeOf(entry)
+          local queue = entry and string.match(entry, '"([^"]*)"%]$')
+          if raw and queue then
+            out[#out + 1] = queue
+            out[#out + 1] = tag
+            out[#out + 1] = raw
+            out[#out + 1] = redis.call('HGET', KEYS[3], tag) or '1'
+          end
+        end
+      end
+    end
+    return out
+    """)
+
     /// Acknowledges deliveries: removes them from the bookkeeping, a few hundred per command.
     /// KEYS: bookkeeping. ARGV: tag1, tag2, ...
     static let ack = RedisScript("""

@@ -42,6 +42,11 @@ final class MessageClaimer: @unchecked Sendable {
     private var paused = false
     private let wakeUp = WakePipe()
     private let finished = DispatchSemaphore(value: 0)
+    // Claimer thread only.
+    /// The last claim stamp given out (each claim is scored with a stamp of its own).
+    private var lastStamp = 0.0
+    /// Stamps of claims sent whose reply was lost with the connection.
+    private var unsettledClaims: [String] = []
 
     /// Starts the claiming thread; nothing is claimed until `grant` gives credits.
     init(configuration: WorkerConfiguration, logger: Logger, deliver: @escaping @Sendable ([ClaimedMessage]) -> Void) {
@@ -101,6 +106,7 @@ final class MessageClaimer: @unchecked Sendable {
                     // Alive again before anything else: a Redis restart may have outlived the
                     // liveness key, and other workers would take what this one holds.
                     try markAlive(live)
+                    try reclaimLostClaims(live, lists: lists)
                     logger.info("consumer: connected to \(configuration.brokerURL) again")
                     outage = false
                     backoff = 0.2
@@ -119,8 +125,11 @@ final class MessageClaimer: @unchecked Sendable {
                 let allowed = lock.withLock { credits }
                 let limit = min(allowed, 1000)
                 if allowed > 0 && !queuesLookEmpty {
+                    let stamp = nextStamp()
+                    unsettledClaims.append(stamp)
                     let claimed = parseClaimed(try BrokerScripts.claim.evaluate(
-                        on: live, keys: claimKeys(lists), arguments: claimArguments(limit: limit, now: true, lists: lists)))
+                        on: live, keys: claimKeys(lists), arguments: claimArguments(limit: limit, stamp: stamp, lists: lists)))
+                    unsettledClaims.removeLast()
                     // A claim that got fewer than it asked for emptied the queues: the next
                     // one waits for a doorbell (which rings at once if more came meanwhile)
                     // instead of asking Redis again straight away.
@@ -131,8 +140,13 @@ final class MessageClaimer: @unchecked Sendable {
                         continue
                     }
                 }
+                // The express claim's stamp is the time it is armed: a live holder's deliveries are
+                // never orphans, and the supervisor renews the ones it holds within a third of
+                // the visibility timeout.
+                let expressStamp = nextStamp()
                 let expressClaim = allowed > 0
-                    ? BrokerScripts.claim.commandIfLoaded(keys: claimKeys(lists), arguments: claimArguments(limit: limit, now: false, lists: lists))
+                    ? BrokerScripts.claim.commandIfLoaded(keys: claimKeys(lists), arguments: claimArguments(limit: limit, stamp: expressStamp, lists: lists))
+                        .map { (command: $0, stamp: expressStamp) }
                     : nil
                 let outcome = try waitForWork(doorbells: &doorbells, watchQueues: allowed > 0, expressClaim: expressClaim)
                 if let reply = outcome.expressReply {
@@ -159,6 +173,8 @@ final class MessageClaimer: @unchecked Sendable {
                 connection?.close()
                 connection = nil
                 queuesLookEmpty = false
+                // A claim behind a doorbell whose reply never came may have run: found again on reconnect.
+                unsettledClaims += doorbells.compactMap(\.unsettledClaim)
                 doorbells.forEach { $0.close() }
                 if !outage {
                     logger.error("consumer: \(error). Trying again with backoff (up to 5 s between attempts)")
@@ -174,10 +190,30 @@ final class MessageClaimer: @unchecked Sendable {
         (BrokerScripts.bookkeeping + [CeleryKeys.deadLetters]).map { $0 as any RedisArgument } + lists.map { $0.list as any RedisArgument }
     }
 
-    /// The claim script's arguments; without `now` the script reads the server's clock when it runs.
-    private func claimArguments(limit: Int, now: Bool, lists: [(list: String, queue: String)]) -> [any RedisArgument] {
-        [limit, now ? FixedPoint.text(Date().timeIntervalSince1970, places: 6) : "", configuration.claimHolder]
-            + lists.map { $0.queue as any RedisArgument }
+    /// The claim script's arguments; `stamp` scores what the claim takes in `unacked_index`.
+    private func claimArguments(limit: Int, stamp: String, lists: [(list: String, queue: String)]) -> [any RedisArgument] {
+        [limit, stamp, configuration.claimHolder] + lists.map { $0.queue as any RedisArgument }
+    }
+
+    /// A claim stamp: the time in microseconds, later than every stamp before it, so that the
+    /// deliveries of one claim can be found by it.
+    private func nextStamp() -> String {
+        lastStamp = max(Date().timeIntervalSince1970, lastStamp + 0.000_001)
+        return FixedPoint.text(lastStamp, places: 6)
+    }
+
+    /// Delivers what claims whose reply was lost took (see `BrokerScripts.reclaim`).
+    private func reclaimLostClaims(_ connection: RedisConnection, lists: [(list: String, queue: String)]) throws {
+        guard !unsettledClaims.isEmpty else { return }
+        let reply = try BrokerScripts.reclaim.evaluate(on: connection, keys: BrokerScripts.bookkeeping,
+                                                       arguments: [configuration.claimHolder] + unsettledClaims)
+        unsettledClaims.removeAll()
+        let claimed = parseClaimed(reply)
+        if !claimed.isEmpty {
+            logger.warning("consumer: \(claimed.count) message(s) claimed just before the connection was lost are delivered now")
+            lock.withLock { credits -= claimed.count }
+            deliver(claimed)
+        }
     }
 
     /// The messages of a claim script's reply; dead-lettered ones are logged and left out.
@@ -285,7 +321,8 @@ final class MessageClaimer: @unchecked Sendable {
 
     /// Blocks until a doorbell rings, credits arrive, or a scheduled message may be due.
     /// With `expressClaim`, the first doorbell is armed with that claim behind it.
-    private func waitForWork(doorbells: inout [Doorbell], watchQueues: Bool, expressClaim: RedisCommand?) throws -> WaitOutcome {
+    private func waitForWork(doorbells: inout [Doorbell], watchQueues: Bool,
+                             expressClaim: (command: RedisCommand, stamp: String)?) throws -> WaitOutcome {
         var fds = [pollfd(fd: wakeUp.descriptor, events: Int16(POLLIN), revents: 0)]
         if watchQueues {
             for (offset, bell) in doorbells.enumerated() {
@@ -322,6 +359,11 @@ final class Doorbell {
     private var awaitingRing = false
     /// Whether a claim is queued behind the BLMOVE (until its reply is read).
     private(set) var carriesClaim = false
+    /// The stamp of the claim queued behind the BLMOVE, until its reply is read.
+    private var claimStamp: String?
+
+    /// The stamp of a claim that was sent and whose reply has not been read.
+    var unsettledClaim: String? { carriesClaim ? claimStamp : nil }
 
     init(list: String) { self.list = list }
 
@@ -330,7 +372,7 @@ final class Doorbell {
     private var armed: Bool { awaitingRing || carriesClaim }
 
     /// Sends the blocking BLMOVE (and `claim` behind it) unless the bell is still armed.
-    func arm(url: RedisURL, claim: RedisCommand?) throws {
+    func arm(url: RedisURL, claim: (command: RedisCommand, stamp: String)?) throws {
         if connection == nil {
             let made = try RedisConnection(url: url, socketTimeout: nil)
             clientID = try made.command(RedisCommand("CLIENT", "ID")).integer ?? 0
@@ -338,10 +380,12 @@ final class Doorbell {
         }
         guard !armed else { return }
         try connection!.append(RedisCommand("BLMOVE", list, list, "RIGHT", "RIGHT", 0))
-        if let claim { try connection!.append(claim) }
+        if let claim { try connection!.append(claim.command) }
+        // Counted as sent before the flush: a flush that fails half-way may have sent it.
+        carriesClaim = claim != nil
+        claimStamp = claim?.stamp
         try connection!.flush()
         awaitingRing = true
-        carriesClaim = claim != nil
     }
 
     /// Reads the replies that arrived: whether the BLMOVE returned, and the claim's reply
