@@ -91,18 +91,13 @@ enum BrokerScripts {
     /// be tracked: it goes to the dead-letter list with the reason, instead of overwriting
     /// another delivery's bookkeeping.
     ///
-    /// KEYS: bookkeeping, dead-letter list, list1..listN. ARGV: limit, now (`""`: the server's
-    /// clock), node, queue1..queueN.
+    /// KEYS: bookkeeping, dead-letter list, list1..listN. ARGV: limit, the claim's stamp (its
+    /// score in `unacked_index`, see `reclaim`), node, queue1..queueN.
     /// Returns a flat array of `queue, tag, envelope, deliveries`; a dead-lettered message
     /// has tag `""` and its reason in place of the deliveries.
     static let claim = RedisScript(deadLetterEntry + """
     local limit = tonumber(ARGV[1])
     local now = ARGV[2]
-    if now == '' then
-      -- Sent ahead, behind a doorbell's BLMOVE: the claim happens when it rings.
-      local clock = redis.call('TIME')
-      now = clock[1] .. '.' .. string.format('%06d', tonumber(clock[2]))
-    end
     local node = ARGV[3]
     local out = {}
     local taken = 0
