@@ -13,6 +13,16 @@ struct ControlRequest: Sendable {
     /// The caller's ticket, echoed in the reply headers.
     let ticket: String?
 
+    /// A request built in place (for the core's tests, and for requests the worker makes itself).
+    init(method: String, arguments: [String: JSONValue] = [:], destination: [String]? = nil,
+         replyTo: String? = "reply", ticket: String? = "ticket") {
+        self.method = method
+        self.arguments = arguments
+        self.destination = destination
+        self.replyTo = replyTo
+        self.ticket = ticket
+    }
+
     /// Reads a pidbox broadcast envelope.
     init(envelope: [UInt8]) throws {
         let (body, _) = try ControlEnvelope.open(envelope)

@@ -36,8 +36,7 @@ struct RevokedSet {
     }
 
     /// The ids still revoked, sorted (for `inspect revoked` and `hello`).
-    var sortedIDs: [String] {
-        let now = Date().timeIntervalSince1970
-        return expiries.filter { $0.value > now }.keys.sorted()
+    func sortedIDs(now: Double) -> [String] {
+        expiries.filter { $0.value > now }.keys.sorted()
     }
 }

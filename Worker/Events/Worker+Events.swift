@@ -10,24 +10,14 @@ extension Worker {
         var loads = [Double](repeating: 0, count: 3)
         _ = getloadavg(&loads, 3)
         return [
-            "freq": .double(Self.heartbeatInterval),
-            "active": .int(jobs.count),
-            "processed": .int(processed),
+            "freq": .double(SupervisorCore.heartbeatInterval),
+            "active": .int(core.jobs.count),
+            "processed": .int(core.processed),
             "loadavg": .array(loads.map { .double(($0 * 100).rounded() / 100) }),
             "sw_ident": "taskq",
             "sw_ver": .string(TaskQVersion.current),
             "sw_sys": "Linux",
         ]
-    }
-
-    /// Seconds between `worker-heartbeat` events (Celery's default).
-    static let heartbeatInterval = 2.0
-
-    /// Sends a `worker-heartbeat` now, and records the worker's status for the monitor.
-    func sendHeartbeat() {
-        let fields = workerEventFields()
-        events.worker("worker-heartbeat", fields)
-        recordStatus(fields)
     }
 
     /// Writes the worker's status (`taskq:workers`) that the monitor's worker pages read.
@@ -37,31 +27,24 @@ extension Worker {
         status["timestamp"] = .double(Date().timeIntervalSince1970)
         status["online"] = .bool(online)
         status["pid"] = .int(Int(getpid()))
-        status["concurrency"] = .int(children.count)
-        status["queues"] = .array(queues.map(JSONValue.string))
-        status["registered"] = .array(tasks.values.sorted { $0.name < $1.name }.map {
+        status["concurrency"] = .int(core.children.count)
+        status["queues"] = .array(core.queues.map(JSONValue.string))
+        status["registered"] = .array(core.tasks.values.sorted { $0.name < $1.name }.map {
             ["name": .string($0.name), "listing": .string($0.listing)]
         })
-        status["active_tasks"] = .array(jobs.values.sorted { $0.number < $1.number }.map { requestInfo($0, safe: true) })
-        status["children"] = .array(children.values.map { .int(Int($0.process.pid)) })
-        status["started"] = .double(startedAt.timeIntervalSince1970)
-        status["stats"] = ["total": .object(totals.mapValues { .int($0) })]
-        status["succeeded"] = .int(counts.succeeded)
-        status["failed"] = .int(counts.failed)
-        status["retried"] = .int(counts.retried)
+        status["active_tasks"] = .array(core.jobs.values.sorted { $0.number < $1.number }.map { core.requestInfo($0, safe: true) })
+        status["children"] = .array(processes.keys.sorted().compactMap { processes[$0].map { .int(Int($0.pid)) } })
+        status["started"] = .double(core.startedAt.timeIntervalSince1970)
+        status["stats"] = ["total": .object(core.totals.mapValues { .int($0) })]
+        status["succeeded"] = .int(core.counts.succeeded)
+        status["failed"] = .int(core.counts.failed)
+        status["retried"] = .int(core.counts.retried)
         events.recordWorker(.object(status))
     }
 
-    /// Queues a task event and its history record when task events are on.
-    func taskEvent(_ type: String, _ job: Job, _ makeFields: @autoclosure () -> [String: JSONValue] = [:]) {
-        switch type {
-        case "task-succeeded": counts.succeeded += 1
-        case "task-failed": counts.failed += 1
-        case "task-retried": counts.retried += 1
-        default: break
-        }
-        guard taskEventsEnabled else { return }
-        let fields = makeFields()   // built only when events are on
+    /// Queues a task event the core decided on, with its history record.
+    func publish(_ kind: TaskEventKind, _ job: Job, _ fields: [String: JSONValue]) {
+        let type = kind.rawValue
         let now = String(Date().timeIntervalSince1970)
         var record: [String: String] = ["worker": configuration.nodeName, "timestamp": now]
         var state: String?
@@ -114,22 +97,5 @@ extension Worker {
             record["name"] = job.message.name
         }
         events.task(type, uuid: job.message.id, fields, state: state, history: record)
-    }
-
-    /// The `task-received` fields of a job.
-    func receivedFields(_ job: Job) -> [String: JSONValue] {
-        [
-            "name": .string(job.message.name),
-            "args": .string(HistoryBounds.bounded(job.message.argsRepr)),
-            "kwargs": .string(HistoryBounds.bounded(job.message.kwargsRepr)),
-            "root_id": job.message.rootID.map(JSONValue.string) ?? .null,
-            "parent_id": job.message.parentID.map(JSONValue.string) ?? .null,
-            "retries": .int(job.message.retries),
-            "eta": job.message.headers["eta"] ?? .null,
-            "expires": job.message.headers["expires"] ?? .null,
-            "queue": .string(job.claimed.queue),
-            "routing_key": .string(job.claimed.queue),
-            "exchange": "",
-        ]
     }
 }

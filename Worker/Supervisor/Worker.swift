@@ -9,62 +9,45 @@ import Glibc
 
 /// The supervisor: claims messages, runs them on pool children, stores results and acks.
 ///
-/// It never runs user code. All of its state lives in one event loop
-/// (`run()`), fed by the claimer, the children and a timer; nothing else
-/// touches it, so no locks guard it.
+/// It never runs user code, and it decides nothing itself: its `SupervisorCore` does. The
+/// worker is the driver around the core: one event loop (`runLoop()`) on the reactor thread
+/// turns claims, child frames, exits, timers and control requests into `SupervisorEvent`s,
+/// hands each to the core and carries out the actions it returns (`Worker+Actions.swift`).
+/// Requests that wait on Redis (shared rate tokens, chord joins, revoked ids, the final
+/// flush) and timers run as child tasks of `run()` and answer with events.
+// Safe unchecked: every mutable property is touched only inside the event loop, which runs on
+// the reactor's one thread; other threads reach the worker only through `post`, a Sendable stream.
 public final class Worker: Service, @unchecked Sendable {
     let configuration: WorkerConfiguration
     let logger: Logger
-    let inbox: AsyncStream<WorkerEvent>
-    let post: AsyncStream<WorkerEvent>.Continuation
+    let inbox: AsyncStream<SupervisorEvent>
+    let post: AsyncStream<SupervisorEvent>.Continuation
+    /// Side requests and timers, run as child tasks of `run()`.
+    let sideRequests: AsyncStream<@Sendable () async -> Void>
+    let startSideRequest: AsyncStream<@Sendable () async -> Void>.Continuation
     /// The thread the event loop runs on and the children's frames are read on.
     let reactor = FrameReactor()
     let writes: WorkerWrites
-    var claimer: MessageClaimer?
-    var control: ControlChannel?
     let rateClient: RedisClient
     /// Answers the chord joins on the result backend.
     let backendClient: RedisClient
     let events: EventDispatcher
+    let shutdownFlag = ShutdownFlag()
 
-    // Event-loop state: touched only inside `run()`.
-    private(set) var state: WorkerState = .starting
-    var children: [Int: ChildSlot] = [:]
-    var tasks: [String: TaskInfo] = [:]
-    var jobs: [Int: Job] = [:]
-    var pending: [Job] = []
-    /// Messages this worker received and put in the scheduled set to wait for their ETA, by
-    /// task id, for `inspect scheduled` and `query_task` (the messages themselves live in Redis).
-    var heldForETA: [String: Job] = [:]
-    /// Chord joins sent and not answered yet (a warm shutdown waits for them).
-    var chordJoinsInFlight = 0
-    var nextJobNumber = 0
-    var nextChildNumber = 0
-    /// Prefetch credits granted to the claimer and not spent yet.
-    var credits = PrefetchCredits()
-    private(set) var startedAt = Date()
-    var processed = 0
-    var totals: [String: Int] = [:]
-    var revokedIDs = RevokedSet()
-    var counts = (succeeded: 0, failed: 0, retried: 0)
-    /// Local token buckets and the shared-limit bookkeeping.
-    var rateGate = RateGate()
-    /// Run-time averages and the choice of child for each job.
-    var placement = ChildPlacement()
-    var timeLimitOverrides: [String: (hard: Double?, soft: Double?)] = [:]
-    var queues: [String]
-    var taskEventsEnabled: Bool
-    var controlClock = 0
-    var lastAlive = Date.distantPast
-    var lastHeartbeat = Date.distantPast
-    var lastRenewal = Date.distantPast
-    var lastRevokedSync = Date()
+    // Event-loop state: touched only inside `runLoop()`.
+    /// The decisions.
+    var core: SupervisorCore
+    /// The pool's processes, by the core's child numbers.
+    var processes: [Int: ChildProcess] = [:]
+    var claimer: MessageClaimer?
+    var control: ControlChannel?
 
     /// Prepares a worker; `run()` starts it.
     public init(configuration: WorkerConfiguration, logger: Logger) {
         self.configuration = configuration
         self.logger = logger
-        (inbox, post) = AsyncStream<WorkerEvent>.makeStream()
+        (inbox, post) = AsyncStream<SupervisorEvent>.makeStream()
+        (sideRequests, startSideRequest) = AsyncStream<@Sendable () async -> Void>.makeStream()
         let broker = RedisWriter(url: configuration.brokerURL, name: "taskq.writer.broker", logger: logger)
         let shared = configuration.brokerURL == configuration.backendURL
         let backend = shared ? broker : RedisWriter(url: configuration.backendURL, name: "taskq.writer.backend", logger: logger)
@@ -74,24 +57,21 @@ public final class Worker: Service, @unchecked Sendable {
         events = EventDispatcher(node: configuration.nodeName, database: configuration.brokerURL.database, writer: broker)
         events.maxTasks = configuration.historyMaxTasks
         events.maxAge = configuration.historyMaxAge
-        queues = configuration.queues
-        taskEventsEnabled = configuration.sendTaskEvents
+        core = SupervisorCore(configuration: configuration, logLevel: logger.logLevel, now: Date())
     }
 
     /// Asks for a shutdown: warm the first time, cold when `cold` is true.
     public func requestShutdown(cold: Bool) {
         shutdownFlag.raise()
-        post.yield(.shutdown(cold: cold))
+        post.yield(.shutdownRequested(cold: cold))
     }
-
-    let shutdownFlag = ShutdownFlag()
 
     /// During a warm shutdown, the next SIGTERM or SIGINT asks for the cold one.
     func watchForColdShutdownSignal() {
         let post = self.post
         Task.detached {
             for await _ in await UnixSignalsSequence(trapping: .sigterm, .sigint) {
-                post.yield(.shutdown(cold: true))
+                post.yield(.shutdownRequested(cold: true))
                 break
             }
         }
@@ -103,14 +83,22 @@ public final class Worker: Service, @unchecked Sendable {
     /// one more of those signals while it runs makes it cold, as in Celery; the group's
     /// cancellation (SIGQUIT) is a cold shutdown at once. The event loop itself runs in a task
     /// of its own, so cancellation reaches it as that request and never ends its event
-    /// stream before the cold shutdown has given back what the children held.
+    /// stream before the cold shutdown has given back what the children held. Side requests
+    /// run in a task group here; the ones still running when the loop ends are cancelled.
     public func run() async throws {
         reactor.start(name: "taskq.worker")
         // The event loop runs on the reactor's thread, which also reads the children's
         // frames: a `done` frame is handled without waking another thread.
-        let loop = Task(executorPreference: reactor) { try await self.runLoop() }
+        let loop = Task(executorPreference: reactor) {
+            defer { self.startSideRequest.finish() }
+            try await self.runLoop()
+        }
         try await withTaskCancellationHandler {
             try await withGracefulShutdownHandler {
+                await withDiscardingTaskGroup { group in
+                    for await request in sideRequests { group.addTask(operation: request) }
+                    group.cancelAll()
+                }
                 try await loop.value
             } onGracefulShutdown: {
                 self.requestShutdown(cold: false)
@@ -122,32 +110,50 @@ public final class Worker: Service, @unchecked Sendable {
     }
 
     func runLoop() async throws {
-        startedAt = Date()
         guard try await waitForBroker() else { return }
-        revokedIDs.merge(Self.loadRevoked(configuration.brokerURL) ?? [])
+        let revoked = Self.loadRevoked(configuration.brokerURL) ?? []
         let post = self.post
         control = ControlChannel(url: configuration.brokerURL, node: configuration.nodeName, logger: logger) {
-            post.yield(.control($0))
+            post.yield(.control($0, usage: nil))
         }
-        for _ in 0..<configuration.concurrency { try spawnChild() }
-        let ticker = Task {
+        startSideRequest.yield {
             while !Task.isCancelled {
                 try? await Task.sleep(for: .milliseconds(100))
-                self.post.yield(.tick)
+                post.yield(.tick)
             }
         }
-        defer { ticker.cancel() }
-        let helloDeadline = Date().addingTimeInterval(30)
+        try feed(.started(revoked: revoked))
         for await event in inbox {
-            handle(event)
-            if state == .starting && Date() > helloDeadline {
-                throw WorkerError("the app executable \(configuration.executable) started but never said hello; does it call 'try await app.run()'?")
-            }
-            if state == .stopped { break }
+            try feed(event)
+            if core.lifecycle == .stopped { break }
         }
         control?.stop()
+        claimer?.stop()
         writes.broker.stop()
         if writes.backend !== writes.broker { writes.backend.stop() }
+    }
+
+    /// Hands one event to the core and carries out its actions, then the events those
+    /// actions answered at once (a child started or not), then flushes the task events.
+    func feed(_ event: SupervisorEvent) throws {
+        var answers: [SupervisorEvent] = []
+        for action in core.handle(measured(event), now: Date()) {
+            try perform(action, answers: &answers)
+        }
+        for answer in answers { try feed(answer) }
+        events.flush()
+    }
+
+    /// The event with what only the driver can measure: a child's memory, the process's usage.
+    private func measured(_ event: SupervisorEvent) -> SupervisorEvent {
+        switch event {
+        case .childDone(let child, let job, let outcome, nil) where configuration.maxMemoryPerChild != nil:
+            return .childDone(child: child, job: job, outcome: outcome, residentKiB: processes[child]?.residentKiB)
+        case .control(let request, nil) where request.method == "stats":
+            return .control(request, usage: ProcessUsage.sample())
+        default:
+            return event
+        }
     }
 
     /// Waits until Redis answers, saying so once, with backoff; false when asked to stop meanwhile
@@ -178,77 +184,4 @@ public final class Worker: Service, @unchecked Sendable {
         }
         return false
     }
-
-    // MARK: - Events
-
-    func handle(_ event: WorkerEvent) {
-        switch event {
-        case .claimed(let messages):
-            credits.spent(messages.count)
-            if state.acceptsWork {
-                for message in messages { receive(message) }
-                dispatchPending()
-            } else {
-                giveBackLateClaims(messages)
-            }
-        case .frame(let child, let frame):
-            handleFrame(frame, from: child)
-        case .childExited(let child, let status, let signaled):
-            childExited(child, status: status, signaled: signaled)
-        case .tick:
-            writeDeferredAcks()
-            enforceTimeLimits()
-            housekeeping()
-            dispatchPending()
-            checkShutdownProgress()
-        case .control(let request):
-            handleControl(request)
-        case .globalToken(let number, let name, let wait):
-            let until = rateGate.answered(name, wait: wait, now: Date().timeIntervalSince1970)
-            if let job = pending.first(where: { $0.number == number }) {
-                job.waitingForGlobalToken = false
-                if let until {
-                    job.throttledUntil = until
-                    wake(after: wait)
-                } else {
-                    job.hasGlobalToken = true
-                }
-            }
-            dispatchPending()
-        case .revokedSync(let entries):
-            revokedIDs.merge(entries)
-        case .chordJoined(let callback, let entries, let link):
-            chordJoinsInFlight -= 1
-            if let entries { completeChord(callback: callback, entries: entries, link: link) }
-            checkShutdownProgress()
-        case .writesFlushed:
-            transition(to: .stopped)
-        case .shutdown(let cold):
-            if cold || state == .coldShutdown {
-                beginColdShutdown()
-            } else if case .warmShutdown = state {
-                beginColdShutdown()
-            } else {
-                beginWarmShutdown()
-            }
-        }
-        refillCredits()
-        events.flush()
-    }
-
-    func transition(to next: WorkerState) {
-        guard state.allows(next) else { return }
-        logger.debug("worker state \(state) -> \(next)")
-        state = next
-    }
-
-    // MARK: - Children
-
-    // MARK: - Claiming and dispatch
-
-    // MARK: - Time limits
-
-    // MARK: - Shutdown
-
-    var flushing = false
 }

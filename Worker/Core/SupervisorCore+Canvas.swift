@@ -1,10 +1,12 @@
 import FoundationEssentials
 import TaskQ
 
-extension Worker {
+/// Workflows after a task ends: the next chain step, `link` callbacks and `link_error`
+/// errbacks are published as new messages; the remaining chain steps of a failed task fail.
+extension SupervisorCore {
     /// Sends the next step of a chain (`embed.chain`, stored in reverse) and any
     /// `link` callbacks, with the result prepended to their arguments.
-    func continueChain(after job: Job, result: JSONValue) {
+    mutating func continueChain(after job: Job, result: JSONValue) {
         let link = followUpLink(after: job)
         for callback in job.message.embed["callbacks"]?.arrayValue ?? [] {
             send(callback, link: link, prepending: result, chain: nil, kind: "callback")
@@ -16,7 +18,7 @@ extension Worker {
 
     /// Sends the `link_error` errbacks of a failed task with its id prepended to their arguments
     /// (the supervisor runs no task code, so errbacks are always sent as tasks).
-    func sendErrbacks(after job: Job) {
+    mutating func sendErrbacks(after job: Job) {
         let link = followUpLink(after: job)
         for errback in job.message.embed["errbacks"]?.arrayValue ?? [] {
             send(errback, link: link, prepending: .string(job.message.id), chain: nil, kind: "errback")
@@ -24,11 +26,11 @@ extension Worker {
     }
 
     /// Marks the remaining chain steps FAILURE with the same exception, as Celery's `_fail_chain` does.
-    func failChain(after job: Job, exception: ExceptionInfo, traceback: String?) {
+    mutating func failChain(after job: Job, exception: ExceptionInfo, traceback: String?) {
         for signature in job.message.embed["chain"]?.arrayValue ?? [] {
             guard let id = signature["options"]?["task_id"]?.stringValue else { continue }
-            writes.store(ResultRecord(taskID: id, status: .failure, exception: exception, traceback: traceback,
-                                      dateDone: Date(), extra: ["parent_id": .string(job.message.id)]), ackTag: nil)
+            emit(.store(ResultRecord(taskID: id, status: .failure, exception: exception, traceback: traceback,
+                                     dateDone: now, extra: ["parent_id": .string(job.message.id)]), ackTag: nil))
         }
     }
 
@@ -37,9 +39,9 @@ extension Worker {
     }
 
     /// Publishes a follow-up signature, its arguments led by `value` unless it is immutable.
-    func send(_ signature: JSONValue, link: FollowUpLink, prepending value: JSONValue, chain: [JSONValue]?, kind: String) {
+    mutating func send(_ signature: JSONValue, link: FollowUpLink, prepending value: JSONValue, chain: [JSONValue]?, kind: String) {
         guard let name = signature["task"]?.stringValue else {
-            logger.error("Task \(link.parentID): cannot send the \(kind) \(signature.jsonText): it is not a task signature")
+            log(.error, "Task \(link.parentID): cannot send the \(kind) \(signature.jsonText): it is not a task signature")
             return
         }
         let options = signature["options"]?.objectValue ?? [:]
@@ -54,6 +56,6 @@ extension Worker {
             priority: options["priority"]?.intValue ?? 0,
             rootID: link.rootID, parentID: link.parentID,
             groupID: options["group_id"]?.stringValue, origin: configuration.nodeName, embed: embed)
-        writes.broker.enqueue([.command(RedisCommand("LPUSH", message.targetList(fallbackQueue: link.queue), message.envelope()))])
+        emit(.publish(message, list: message.targetList(fallbackQueue: link.queue)))
     }
 }

@@ -1,0 +1,84 @@
+import FoundationEssentials
+import TaskQ
+
+/// Dispatch: prefetch credits for the claimer, the choice of child, the run frame, and the
+/// start of a job's run (the rate gates are in `SupervisorCore+RateLimits.swift`).
+extension SupervisorCore {
+    /// Grants the claimer what the prefetch limit allows beyond what the worker holds.
+    mutating func refillCredits() {
+        guard lifecycle.acceptsWork, claiming else { return }
+        let throttled = pending.reduce(0) { $0 + ($1.state.isWaitingForRate ? 1 : 0) }
+        let granted = credits.grant(children: children.count, multiplier: configuration.prefetchMultiplier,
+                                    held: pending.count + jobs.count, throttled: throttled)
+        if granted > 0 { emit(.grantCredits(granted)) }
+    }
+
+    /// Starts pending jobs on children with a free slot, in order, skipping the ones a
+    /// rate limit holds back (they wait without blocking other tasks).
+    mutating func dispatchPending() {
+        guard lifecycle.acceptsWork else { return }
+        var index = 0
+        while index < pending.count {
+            let job = pending[index]
+            guard let child = freeChild(for: job) else { return }
+            if revokedIDs.contains(job.message.id, now: epoch) {
+                pending.remove(at: index)
+                discardRevoked(job)
+                continue
+            }
+            guard passRateGates(job) else {
+                index += 1
+                continue
+            }
+            pending.remove(at: index)
+            start(job, on: child)
+        }
+    }
+
+    /// A child for `job` (see `ChildPlacement`): an idle one first, else for a short job a busy
+    /// child holding only short jobs, so that it has its next task at hand.
+    func freeChild(for job: Job) -> ChildSlot? {
+        let candidates = children.lazy.map { number, slot in
+            ChildPlacement.Candidate(number: number, accepting: slot.accepting, held: slot.jobs.count)
+        }
+        let chosen = placement.choose(for: job.message.name, hasHardLimit: hasHardLimit(job), among: candidates) { number in
+            self.children[number]?.jobs.allSatisfy { self.jobs[$0].map(self.isShort) ?? false } ?? false
+        }
+        return chosen.flatMap { children[$0] }
+    }
+
+    /// Whether a hard time limit applies to `job`, from its message, remote control, its task or the worker.
+    func hasHardLimit(_ job: Job) -> Bool {
+        job.message.timeLimits.hard != nil || timeLimitOverrides[job.message.name]?.hard != nil
+            || job.info.timeLimit != nil || configuration.timeLimit != nil
+    }
+
+    /// Whether a job may wait in a child's queue.
+    func isShort(_ job: Job) -> Bool {
+        placement.isShort(job.message.name, hasHardLimit: hasHardLimit(job))
+    }
+
+    /// Sends a job to a child; it starts at once when the child holds nothing else.
+    mutating func start(_ job: Job, on slot: ChildSlot) {
+        if let expires = job.message.expires, expires < now {
+            revokeExpired(job)
+            return
+        }
+        let limits = effectiveTimeLimits(job)
+        job.hardLimit = limits.hard
+        job.move(to: .queuedInChild(child: slot.number))
+        jobs[job.number] = job
+        slot.jobs.append(job.number)
+        emit(.sendRun(child: slot.number, job: job, softTimeLimit: limits.soft))
+        if slot.jobs.count == 1 { begin(job) }
+    }
+
+    /// A job's run begins on its child: start time, hard deadline, `task-started`, and the
+    /// ack of an early-acking task.
+    mutating func begin(_ job: Job) {
+        guard case .queuedInChild(let child) = job.state else { return }
+        job.move(to: .running(child: child, deadline: job.hardLimit.map { now.addingTimeInterval($0) }), at: now)
+        taskEvent(.started, job)
+        if !job.acksLate { job.ack = .deferred }
+    }
+}
