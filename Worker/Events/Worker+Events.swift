@@ -32,24 +32,24 @@ extension Worker {
 
     /// Writes the worker's status (`taskq:workers`) that the monitor's worker pages read.
     func recordStatus(_ fields: [String: JSONValue], online: Bool = true) {
-        var status = fields
-        status["hostname"] = .string(configuration.nodeName)
-        status["timestamp"] = .double(Date().timeIntervalSince1970)
-        status["online"] = .bool(online)
-        status["pid"] = .int(Int(getpid()))
-        status["concurrency"] = .int(children.count)
-        status["queues"] = .array(queues.map(JSONValue.string))
-        status["registered"] = .array(tasks.values.sorted { $0.name < $1.name }.map {
-            ["name": .string($0.name), "listing": .string($0.listing)]
-        })
-        status["active_tasks"] = .array(jobs.values.sorted { $0.number < $1.number }.map { requestInfo($0, safe: true) })
-        status["children"] = .array(children.values.map { .int(Int($0.process.pid)) })
-        status["started"] = .double(startedAt.timeIntervalSince1970)
-        status["stats"] = ["total": .object(totals.mapValues { .int($0) })]
-        status["succeeded"] = .int(counts.succeeded)
-        status["failed"] = .int(counts.failed)
-        status["retried"] = .int(counts.retried)
-        events.recordWorker(.object(status))
+        var status = WorkerStatusRecord(json: .object(fields))   // freq, active, processed, loadavg, sw_*
+        status.hostname = configuration.nodeName
+        status.timestamp = Date().timeIntervalSince1970
+        status.online = online
+        status.pid = Int(getpid())
+        status.concurrency = children.count
+        status.queues = queues
+        status.registered = tasks.values.sorted { $0.name < $1.name }.map {
+            WorkerStatusRecord.RegisteredTask(name: $0.name, listing: $0.listing)
+        }
+        status.activeTasks = jobs.values.sorted { $0.number < $1.number }.map { requestInfo($0, safe: true) }
+        status.children = children.values.map { Int($0.process.pid) }
+        status.started = startedAt.timeIntervalSince1970
+        status.totals = totals
+        status.succeeded = counts.succeeded
+        status.failed = counts.failed
+        status.retried = counts.retried
+        events.recordWorker(status.json)
     }
 
     /// Queues a task event and its history record when task events are on.
@@ -63,55 +63,55 @@ extension Worker {
         guard taskEventsEnabled else { return }
         let fields = makeFields()   // built only when events are on
         let now = String(Date().timeIntervalSince1970)
-        var record: [String: String] = ["worker": configuration.nodeName, "timestamp": now]
+        var record: [TaskHistoryField: String] = [.worker: configuration.nodeName, .timestamp: now]
         var state: String?
         switch type {
         case "task-received":
             state = "RECEIVED"
-            record["received"] = now
-            record["name"] = job.message.name
-            record["args"] = HistoryBounds.bounded(job.message.argsRepr)
-            record["kwargs"] = HistoryBounds.bounded(job.message.kwargsRepr)
+            record[.received] = now
+            record[.name] = job.message.name
+            record[.args] = HistoryBounds.bounded(job.message.argsRepr)
+            record[.kwargs] = HistoryBounds.bounded(job.message.kwargsRepr)
             if let args = HistoryBounds.keptJSON(.array(job.message.args)),
                let kwargs = HistoryBounds.keptJSON(.object(job.message.kwargs)) {
-                record["args_json"] = args
-                record["kwargs_json"] = kwargs
+                record[.argsJSON] = args
+                record[.kwargsJSON] = kwargs
             }
-            record["retries"] = String(job.message.retries)
-            record["root_id"] = job.message.rootID ?? job.message.id
-            record["parent_id"] = job.message.parentID ?? ""
-            record["eta"] = job.message.headers["eta"]?.stringValue ?? ""
-            record["expires"] = job.message.headers["expires"]?.stringValue ?? ""
-            record["routing_key"] = job.claimed.queue
-            record["queue"] = job.claimed.queue
+            record[.retries] = String(job.message.retries)
+            record[.rootID] = job.message.rootID ?? job.message.id
+            record[.parentID] = job.message.parentID ?? ""
+            record[.eta] = job.message.headers["eta"]?.stringValue ?? ""
+            record[.expires] = job.message.headers["expires"]?.stringValue ?? ""
+            record[.routingKey] = job.claimed.queue
+            record[.queue] = job.claimed.queue
         case "task-started":
             state = "STARTED"
-            record["started"] = now
+            record[.started] = now
         case "task-succeeded":
             state = "SUCCESS"
-            record["succeeded"] = now
-            record["result"] = HistoryBounds.bounded(fields["result"]?.stringValue ?? "")
-            record["runtime"] = fields["runtime"]?.doubleValue.map { String($0) } ?? ""
+            record[.succeeded] = now
+            record[.result] = HistoryBounds.bounded(fields["result"]?.stringValue ?? "")
+            record[.runtime] = fields["runtime"]?.doubleValue.map { String($0) } ?? ""
         case "task-failed":
             state = "FAILURE"
-            record["failed"] = now
-            record["exception"] = HistoryBounds.bounded(fields["exception"]?.stringValue ?? "")
-            record["traceback"] = HistoryBounds.bounded(fields["traceback"]?.stringValue ?? "", limit: HistoryBounds.traceback)
-            if let started = job.startedAt { record["runtime"] = String(Date().timeIntervalSince(started)) }
+            record[.failed] = now
+            record[.exception] = HistoryBounds.bounded(fields["exception"]?.stringValue ?? "")
+            record[.traceback] = HistoryBounds.bounded(fields["traceback"]?.stringValue ?? "", limit: HistoryBounds.traceback)
+            if let started = job.startedAt { record[.runtime] = String(Date().timeIntervalSince(started)) }
         case "task-retried":
             state = "RETRY"
-            record["retried"] = now
-            record["exception"] = HistoryBounds.bounded(fields["exception"]?.stringValue ?? "")
-            record["traceback"] = HistoryBounds.bounded(fields["traceback"]?.stringValue ?? "", limit: HistoryBounds.traceback)
+            record[.retried] = now
+            record[.exception] = HistoryBounds.bounded(fields["exception"]?.stringValue ?? "")
+            record[.traceback] = HistoryBounds.bounded(fields["traceback"]?.stringValue ?? "", limit: HistoryBounds.traceback)
         case "task-revoked":
             state = "REVOKED"
-            record["revoked"] = now
-            record["exception"] = fields["expired"]?.boolValue == true ? "expired" : (fields["terminated"]?.boolValue == true ? "terminated" : "revoked")
+            record[.revoked] = now
+            record[.exception] = fields["expired"]?.boolValue == true ? "expired" : (fields["terminated"]?.boolValue == true ? "terminated" : "revoked")
         default:
             break
         }
         if type != "task-received" && job.message.name.isEmpty == false {
-            record["name"] = job.message.name
+            record[.name] = job.message.name
         }
         events.task(type, uuid: job.message.id, fields, state: state, history: record)
     }
