@@ -174,13 +174,13 @@ struct APIRoutes {
         }
         // History keeps the arguments' JSON only while it is small (64 KiB); a retry never
         // resends the truncated repr in their place.
-        guard let argsJSON = task.fields["args_json"], let kwargsJSON = task.fields["kwargs_json"] else {
+        guard let argsJSON = task[.argsJSON], let kwargsJSON = task[.kwargsJSON] else {
             throw MonitorError.badRequest("the arguments of '\(id)' were too large to keep in the monitor's history; send the task again from the app")
         }
         let args = (try? JSONValue.parse(argsJSON))?.arrayValue ?? []
         let kwargs = (try? JSONValue.parse(kwargsJSON))?.objectValue ?? [:]
         let result = try await app.sendTask(task.name, args: args, kwargs: kwargs,
-                                            options: SendOptions(queue: task.fields["queue"].flatMap { $0.isEmpty ? nil : $0 }))
+                                            options: SendOptions(queue: task[.queue].flatMap { $0.isEmpty ? nil : $0 }))
         return JSONResponse.make(["task-id": .string(result.id), "state": "PENDING", "retry-of": .string(id)])
     }
 

@@ -64,15 +64,7 @@ struct PageRoutes {
     /// Flower's `/workers?json=1` shape.
     private func flowerWorkersJSON(_ workers: [WorkerStatus]) -> Response {
         let now = Date().timeIntervalSince1970
-        let data = workers.map { worker -> JSONValue in
-            var entry = worker.json.objectValue ?? [:]
-            for key in ["registered", "active_tasks", "children", "stats", "queues"] { entry[key] = nil }
-            entry["status"] = .bool(worker.isOnline(now: now))
-            entry["heartbeats"] = .array([.double(worker.lastSeen)])
-            entry["clock"] = .int(0)
-            return .object(entry)
-        }
-        return JSONResponse.make(["data": .array(data)])
+        return JSONResponse.make(["data": .array(workers.map { $0.flowerEntry(now: now) })])
     }
 
     /// Server-Sent Events: one `data:` line per event, a comment every second to notice gone clients.

@@ -36,12 +36,12 @@ enum TasksPage {
 
     static func row(_ task: TaskRecord) -> String {
         let id = HTML.escape(task.id)
-        let outcome = task.state == "SUCCESS" ? (task.fields["result"] ?? "") : (task.fields["exception"] ?? "")
-        let runtime = task.time("runtime").map { String(format: "%.4fs", $0) } ?? ""
+        let outcome = task.state == "SUCCESS" ? (task[.result] ?? "") : (task[.exception] ?? "")
+        let runtime = task.time(.runtime).map { String(format: "%.4fs", $0) } ?? ""
         return """
         <tr data-uuid="\(id)"><td class="uuid"><a href="/task/\(HTML.urlComponent(task.id))">\(id)</a></td>
         <td class="name">\(HTML.escape(task.name))</td><td class="state-cell">\(HTML.badge(task.state))</td>
-        <td class="args">\(HTML.escape(task.fields["args"] ?? ""))</td><td class="kwargs">\(HTML.escape(task.fields["kwargs"] ?? ""))</td>
+        <td class="args">\(HTML.escape(task[.args] ?? ""))</td><td class="kwargs">\(HTML.escape(task[.kwargs] ?? ""))</td>
         <td class="result">\(HTML.escape(outcome))</td><td class="time">\(HTML.time(task.received))</td><td class="runtime">\(runtime)</td>
         <td>\(HTML.escape(task.worker))</td></tr>
         """

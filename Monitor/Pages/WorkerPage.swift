@@ -3,19 +3,16 @@ import TaskQ
 /// The Worker detail page: registered tasks, active tasks, pool children, and actions.
 enum WorkerPage {
     static func render(_ worker: WorkerStatus) -> String {
-        let json = worker.json
+        let status = worker.record
         let name = HTML.escape(worker.name)
-        let registered = (json["registered"]?.arrayValue ?? []).map { entry in
-            "<li><code>\(HTML.escape(entry["listing"]?.stringValue ?? entry["name"]?.stringValue ?? ""))</code></li>"
-        }.joined()
-        let active = (json["active_tasks"]?.arrayValue ?? []).map { task -> String in
+        let registered = status.registered.map { "<li><code>\(HTML.escape($0.listing))</code></li>" }.joined()
+        let active = status.activeTasks.map { task -> String in
             let id = task["id"]?.stringValue ?? ""
             return "<tr><td><a href=\"/task/\(HTML.urlComponent(id))\">\(HTML.escape(id))</a></td><td>\(HTML.escape(task["name"]?.stringValue ?? ""))</td>"
                 + "<td>\(HTML.escape(task["args"]?.stringValue ?? ""))</td><td>\(HTML.time(task["time_start"]?.doubleValue))</td></tr>"
         }.joined()
-        let children = (json["children"]?.arrayValue ?? []).compactMap(\.intValue).map { "<li>pid \($0)</li>" }.joined()
-        let options = (json["registered"]?.arrayValue ?? []).compactMap { $0["name"]?.stringValue }
-            .map { "<option>\(HTML.escape($0))</option>" }.joined()
+        let children = status.children.map { "<li>pid \($0)</li>" }.joined()
+        let options = status.registered.map { "<option>\(HTML.escape($0.name))</option>" }.joined()
         return """
         <h1>Worker <code>\(name)</code> \(worker.isOnline() ? "<span class=\"state state-online\">online</span>" : "<span class=\"state state-offline\">offline</span>")</h1>
         <section class="actions" data-worker="\(name)">
@@ -27,12 +24,12 @@ enum WorkerPage {
         <button type="submit">Set rate limit</button></form>
         <span class="result" id="action-result"></span>
         </section>
-        <h2>Pool</h2><p>Concurrency \(json["concurrency"]?.intValue ?? 0), pid \(json["pid"]?.intValue ?? 0), processed \(json["processed"]?.intValue ?? 0)</p>
+        <h2>Pool</h2><p>Concurrency \(status.concurrency), pid \(status.pid), processed \(status.processed)</p>
         <ul>\(children)</ul>
         <h2>Active tasks</h2>
         <table><thead><tr><th>Id</th><th>Name</th><th>Args</th><th>Started (UTC)</th></tr></thead><tbody>\(active.isEmpty ? "<tr class=\"empty\"><td colspan=\"4\">idle</td></tr>" : active)</tbody></table>
         <h2>Registered tasks</h2><ul class="registered">\(registered)</ul>
-        <h2>Queues</h2><p>\((json["queues"]?.arrayValue ?? []).compactMap(\.stringValue).map { "<code>\(HTML.escape($0))</code>" }.joined(separator: " "))</p>
+        <h2>Queues</h2><p>\(status.queues.map { "<code>\(HTML.escape($0))</code>" }.joined(separator: " "))</p>
         """
     }
 }

@@ -6,18 +6,17 @@ enum WorkersPage {
     static func render(_ workers: [WorkerStatus]) -> String {
         let now = Date().timeIntervalSince1970
         let rows = workers.map { worker -> String in
-            let json = worker.json
+            let status = worker.record
             let name = HTML.escape(worker.name)
             let online = worker.isOnline(now: now)
-            let loads = (json["loadavg"]?.arrayValue ?? []).compactMap(\.doubleValue).map { String(format: "%.2f", $0) }.joined(separator: ", ")
-            let queues = (json["queues"]?.arrayValue ?? []).compactMap(\.stringValue).map(HTML.escape).joined(separator: ", ")
-            func number(_ key: String) -> String { json[key]?.intValue.map(String.init) ?? "0" }
+            let loads = status.loadavg.map { String(format: "%.2f", $0) }.joined(separator: ", ")
+            let queues = status.queues.map(HTML.escape).joined(separator: ", ")
             return """
             <tr data-worker="\(name)" data-freq="\(worker.freq)" data-seen="\(worker.lastSeen)">
             <td><a href="/worker/\(HTML.urlComponent(worker.name))">\(name)</a></td>
             <td class="status">\(online ? "<span class=\"state state-online\">online</span>" : "<span class=\"state state-offline\">offline</span>")</td>
-            <td>\(number("concurrency"))</td><td class="active">\(number("active"))</td><td class="processed">\(number("processed"))</td>
-            <td class="succeeded">\(number("succeeded"))</td><td class="failed">\(number("failed"))</td><td class="retried">\(number("retried"))</td>
+            <td>\(status.concurrency)</td><td class="active">\(status.active)</td><td class="processed">\(status.processed)</td>
+            <td class="succeeded">\(status.succeeded)</td><td class="failed">\(status.failed)</td><td class="retried">\(status.retried)</td>
             <td class="loadavg">\(loads)</td><td>\(queues)</td><td class="heartbeat">\(HTML.time(worker.lastSeen))</td>
             </tr>
             """

@@ -33,7 +33,7 @@ final class MonitorStore: Sendable {
             var workers: [WorkerStatus] = []
             var index = 0
             while index + 1 < items.count {
-                if let json = try? JSONValue.parse(items[index + 1].bytes ?? []) { workers.append(WorkerStatus(json: json)) }
+                if let json = try? JSONValue.parse(items[index + 1].bytes ?? []) { workers.append(WorkerStatus(WorkerStatusRecord(json: json))) }
                 index += 2
             }
             return workers.sorted { $0.name < $1.name }
@@ -44,7 +44,7 @@ final class MonitorStore: Sendable {
     func worker(named name: String) async throws -> WorkerStatus? {
         try await guarded {
             let reply = try await broker.command(RedisCommand("HGET", HistoryKeys.workers, name))
-            return reply.bytes.flatMap { try? JSONValue.parse($0) }.map(WorkerStatus.init)
+            return reply.bytes.flatMap { try? JSONValue.parse($0) }.map { WorkerStatus(WorkerStatusRecord(json: $0)) }
         }
     }
 
@@ -118,7 +118,7 @@ final class MonitorStore: Sendable {
     }
 
     /// Fields a scan reads per task: what search looks in, what the filters and sorts compare.
-    private static let scanFields = ["uuid", "name", "state", "worker", "received", "started", "args", "kwargs", "result", "exception"]
+    private static let scanFields: [TaskHistoryField] = [.uuid, .name, .state, .worker, .received, .started, .args, .kwargs, .result, .exception]
 
     private func scannedTasks(_ query: TaskQuery) async throws -> TaskListing {
         let low = query.receivedStart.map { String($0) } ?? "-inf"
@@ -126,20 +126,20 @@ final class MonitorStore: Sendable {
         let ids = try await broker.command(RedisCommand("ZREVRANGEBYSCORE", HistoryKeys.all, high, low, "LIMIT", 0, Self.scanLimit))
             .array?.compactMap(\.string) ?? []
         // In chunks, only the fields compared; matches keep just what sorting needs.
-        let sortKeys = ["uuid", "name", "state", "received", "started"]
+        let sortKeys = Set([TaskHistoryField.uuid, .name, .state, .received, .started].map(\.rawValue))
         var matching: [TaskRecord] = []
         var start = 0
         while start < ids.count {
             let chunk = ids[start..<min(start + 1_000, ids.count)]
             start += chunk.count
             let replies = try await broker.pipeline(chunk.map {
-                RedisCommand("HMGET", arguments: [HistoryKeys.task($0)] + Self.scanFields.map { $0 as any RedisArgument })
+                RedisCommand("HMGET", arguments: [HistoryKeys.task($0)] + Self.scanFields.map { $0.rawValue as any RedisArgument })
             })
             for reply in replies {
                 let values = reply.array ?? []
                 guard values.first?.string != nil else { continue }
                 var fields: [String: String] = [:]
-                for (key, value) in zip(Self.scanFields, values) { if let text = value.string { fields[key] = text } }
+                for (field, value) in zip(Self.scanFields, values) { if let text = value.string { fields[field.rawValue] = text } }
                 let record = TaskRecord(fields: fields)
                 guard (query.state.map { record.state == $0 } ?? true)
                     && (query.taskName.map { record.name == $0 } ?? true)
@@ -156,7 +156,7 @@ final class MonitorStore: Sendable {
                 switch key {
                 case "name": ordered = a.name < b.name
                 case "state": ordered = a.state < b.state
-                case "started": ordered = (a.time("started") ?? 0) < (b.time("started") ?? 0)
+                case "started": ordered = (a.time(.started) ?? 0) < (b.time(.started) ?? 0)
                 default: ordered = (a.received ?? 0) < (b.received ?? 0)
                 }
                 return descending ? !ordered : ordered
@@ -168,21 +168,18 @@ final class MonitorStore: Sendable {
 
     /// The fields a listing shows (Flower's task dict): every history field but the arguments'
     /// JSON, which only the task's own page and Retry read.
-    private static let listingFields = ["uuid", "name", "state", "worker", "received", "sent", "started", "rejected",
-                                        "succeeded", "failed", "retried", "revoked", "args", "kwargs", "eta", "expires",
-                                        "retries", "result", "exception", "timestamp", "runtime", "traceback", "exchange",
-                                        "routing_key", "root_id", "parent_id", "queue"]
+    private static let listingFields = TaskHistoryField.allCases.filter { $0 != .argsJSON && $0 != .kwargsJSON }
 
     /// The listing fields of these ids (missing ones skipped), in order.
     private func listed(_ ids: [String]) async throws -> [TaskRecord] {
         guard !ids.isEmpty else { return [] }
-        let names = Self.listingFields.map { $0 as any RedisArgument }
+        let names = Self.listingFields.map { $0.rawValue as any RedisArgument }
         let replies = try await broker.pipeline(ids.map { RedisCommand("HMGET", arguments: [HistoryKeys.task($0)] + names) })
         return replies.compactMap { reply -> TaskRecord? in
             let values = reply.array ?? []
             guard values.first?.string != nil else { return nil }
             var fields: [String: String] = [:]
-            for (key, value) in zip(Self.listingFields, values) { if let text = value.string { fields[key] = text } }
+            for (field, value) in zip(Self.listingFields, values) { if let text = value.string { fields[field.rawValue] = text } }
             return TaskRecord(fields: fields)
         }
     }
@@ -214,9 +211,7 @@ final class MonitorStore: Sendable {
         try await guarded {
             var names = Set(try await broker.command(RedisCommand("SMEMBERS", HistoryKeys.taskNames)).array?.compactMap(\.string) ?? [])
             for worker in try await workers() {
-                for entry in worker.json["registered"]?.arrayValue ?? [] {
-                    if let name = entry["name"]?.stringValue { names.insert(name) }
-                }
+                names.formUnion(worker.record.registered.map(\.name))
             }
             return names.sorted()
         }
@@ -236,7 +231,7 @@ final class MonitorStore: Sendable {
     func queueNames() async throws -> [String] {
         var names = Set(["celery"])
         for worker in try await workers() {
-            for queue in worker.json["queues"]?.arrayValue ?? [] { if let name = queue.stringValue { names.insert(name) } }
+            names.formUnion(worker.record.queues)
         }
         return names.sorted()
     }

@@ -3,35 +3,54 @@ import TaskQ
 
 /// A worker's latest status as it recorded it in `taskq:workers`.
 struct WorkerStatus: Sendable {
-    let json: JSONValue
+    /// What the worker recorded.
+    let record: WorkerStatusRecord
 
-    var name: String { json["hostname"]?.stringValue ?? "" }
-    var freq: Double { json["freq"]?.doubleValue ?? 2 }
-    var lastSeen: Double { json["timestamp"]?.doubleValue ?? 0 }
+    init(_ record: WorkerStatusRecord) {
+        self.record = record
+    }
+
+    var name: String { record.hostname }
+    var freq: Double { record.freq }
+    var lastSeen: Double { record.timestamp }
 
     /// Online while it said so and its last heartbeat is within 2 × freq (Flower's rule).
     func isOnline(now: Double = Date().timeIntervalSince1970) -> Bool {
-        (json["online"]?.boolValue ?? true) && now < lastSeen + freq * 2
+        record.online && now < lastSeen + freq * 2
     }
 
     /// Flower's `/api/workers` entry: `stats`, `active_queues`, `registered`, `conf`, `timestamp`.
     var flowerJSON: JSONValue {
-        let queues = json["queues"]?.arrayValue ?? []
-        return [
+        [
             "stats": [
-                "total": json["stats"]?["total"] ?? [:],
-                "pid": json["pid"] ?? .null,
-                "uptime": .int(Int(lastSeen - (json["started"]?.doubleValue ?? lastSeen))),
-                "pool": ["max-concurrency": json["concurrency"] ?? .null, "processes": json["children"] ?? [],
+                "total": .object(record.totals.mapValues(JSONValue.int)),
+                "pid": .int(record.pid),
+                "uptime": .int(Int(lastSeen - record.started)),
+                "pool": ["max-concurrency": .int(record.concurrency), "processes": .array(record.children.map(JSONValue.int)),
                          "implementation": "taskq:prefork"],
                 "broker": ["transport": "redis"],
                 "prefetch_count": .null,
             ],
-            "active_queues": .array(queues.map { ["name": $0, "exchange": ["name": $0, "type": "direct"], "routing_key": $0] }),
-            "registered": .array((json["registered"]?.arrayValue ?? []).compactMap { $0["name"] }),
-            "active": json["active_tasks"] ?? [],
+            "active_queues": .array(record.queues.map { queue in
+                let name = JSONValue.string(queue)
+                return ["name": name, "exchange": ["name": name, "type": "direct"], "routing_key": name]
+            }),
+            "registered": .array(record.registered.map { .string($0.name) }),
+            "active": .array(record.activeTasks),
             "conf": [:],
             "timestamp": .double(lastSeen),
         ]
+    }
+
+    /// Flower's `/workers?json=1` entry: the recorded status without its lists and stats, with
+    /// `status`, `heartbeats` and `clock`.
+    func flowerEntry(now: Double) -> JSONValue {
+        var entry = record.json.objectValue ?? [:]
+        let omitted: [WorkerStatusRecord.Key] = [.registered, .activeTasks, .children, .stats, .queues]
+        for key in omitted { entry[key.rawValue] = nil }
+        entry["status"] = .bool(isOnline(now: now))
+        entry["heartbeats"] = .array([.double(lastSeen)])
+        entry["clock"] = .int(0)
+        return .object(entry)
     }
 }

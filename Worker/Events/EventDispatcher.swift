@@ -43,8 +43,8 @@ final class EventDispatcher {
     }
 
     /// Queues a task event (`task-received`, `task-succeeded`, ...) for the next flush, and
-    /// its history record (`state` and string `fields`) for the monitor.
-    func task(_ type: String, uuid: String, _ fields: [String: JSONValue] = [:], state: String?, history record: [String: String]) {
+    /// its history record (`state` and the string fields of `taskq:task:<id>`) for the monitor.
+    func task(_ type: String, uuid: String, _ fields: [String: JSONValue] = [:], state: String?, history record: [TaskHistoryField: String]) {
         var body = fields
         body["uuid"] = .string(uuid)
         let event = stamp(type, body)

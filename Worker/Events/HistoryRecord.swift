@@ -1,3 +1,5 @@
+import TaskQ
+
 /// One task's changes to its monitor history between two flushes: the fields of every
 /// event merged (later ones win), the last state, and when the first and last came.
 struct HistoryRecord {
@@ -8,10 +10,10 @@ struct HistoryRecord {
     /// The last state named, if any.
     var state: String?
     /// The string fields of `taskq:task:<id>`.
-    var fields: [String: String]
+    var fields: [TaskHistoryField: String]
 
     /// Folds a later event's fields and state in.
-    mutating func merge(_ more: [String: String], state newState: String?, at time: Double) {
+    mutating func merge(_ more: [TaskHistoryField: String], state newState: String?, at time: Double) {
         fields.merge(more) { _, later in later }
         if let newState { state = newState }
         last = max(last, time)
@@ -24,7 +26,7 @@ struct HistoryRecord {
                               Array((state ?? "").utf8), Array(String(fields.count).utf8)]
         out.reserveCapacity(5 + fields.count * 2)
         for (name, value) in fields {
-            out.append(Array(name.utf8))
+            out.append(Array(name.rawValue.utf8))
             out.append(Array(value.utf8))
         }
         return out

@@ -9,6 +9,7 @@ enum TaskHistory {
     /// ARGV: maxTasks, maxAge, now, then per record (see `HistoryRecord.arguments`):
     /// uuid, first, ts, state (or ""), field count N, then N name/value pairs. Age is enforced
     /// here, by score, not by key expiry, so a task's hash and its index entries go together.
+    /// The hash's field names come from `TaskHistoryField`; the keys spelled out are `HistoryKeys`'s.
     static let record = RedisScript("""
     local maxTasks = tonumber(ARGV[1])
     local maxAge = tonumber(ARGV[2])
@@ -16,7 +17,7 @@ enum TaskHistory {
     local records = 0
     local function drop(id)
       local key = 'taskq:task:' .. id
-      local info = redis.call('HMGET', key, 'state', 'name', 'worker')
+      local info = redis.call('HMGET', key, \(lua(.state)), \(lua(.name)), \(lua(.worker)))
       if info[1] then redis.call('ZREM', 'taskq:tasks:state:' .. info[1], id) end
       if info[2] then redis.call('ZREM', 'taskq:tasks:name:' .. info[2], id) end
       if info[3] then redis.call('ZREM', 'taskq:tasks:worker:' .. info[3], id) end
@@ -28,17 +29,17 @@ enum TaskHistory {
       local uuid, first, ts, state = ARGV[i], ARGV[i + 1], ARGV[i + 2], ARGV[i + 3]
       local count = tonumber(ARGV[i + 4])
       local key = 'taskq:task:' .. uuid
-      local old = redis.call('HMGET', key, 'state', 'name', 'worker')
-      local flat = {'uuid', uuid}
+      local old = redis.call('HMGET', key, \(lua(.state)), \(lua(.name)), \(lua(.worker)))
+      local flat = {\(lua(.uuid)), uuid}
       local name, worker
       for f = i + 5, i + 4 + count * 2, 2 do
         local field, value = ARGV[f], ARGV[f + 1]
         flat[#flat + 1] = field
         flat[#flat + 1] = value
-        if field == 'name' then name = value elseif field == 'worker' then worker = value end
+        if field == \(lua(.name)) then name = value elseif field == \(lua(.worker)) then worker = value end
       end
       if state ~= '' then
-        flat[#flat + 1] = 'state'
+        flat[#flat + 1] = \(lua(.state))
         flat[#flat + 1] = state
       end
       redis.call('HSET', key, unpack(flat))
@@ -65,4 +66,7 @@ enum TaskHistory {
     for _, id in ipairs(redis.call('ZRANGEBYSCORE', 'taskq:tasks', '-inf', now - maxAge, 'LIMIT', 0, 1000)) do drop(id) end
     return records
     """)
+
+    /// A history hash field as a Lua string literal (no field name holds a quote or backslash).
+    private static func lua(_ field: TaskHistoryField) -> String { "'" + field.rawValue + "'" }
 }

@@ -22,79 +22,79 @@ extension Worker {
 
     /// Writes the worker's status (`taskq:workers`) that the monitor's worker pages read.
     func recordStatus(_ fields: [String: JSONValue], online: Bool = true) {
-        var status = fields
-        status["hostname"] = .string(configuration.nodeName)
-        status["timestamp"] = .double(Date().timeIntervalSince1970)
-        status["online"] = .bool(online)
-        status["pid"] = .int(Int(getpid()))
-        status["concurrency"] = .int(core.children.count)
-        status["queues"] = .array(core.queues.map(JSONValue.string))
-        status["registered"] = .array(core.tasks.values.sorted { $0.name < $1.name }.map {
-            ["name": .string($0.name), "listing": .string($0.listing)]
-        })
-        status["active_tasks"] = .array(core.jobs.values.sorted { $0.number < $1.number }.map { core.requestInfo($0, safe: true) })
-        status["children"] = .array(processes.keys.sorted().compactMap { processes[$0].map { .int(Int($0.pid)) } })
-        status["started"] = .double(core.startedAt.timeIntervalSince1970)
-        status["stats"] = ["total": .object(core.totals.mapValues { .int($0) })]
-        status["succeeded"] = .int(core.counts.succeeded)
-        status["failed"] = .int(core.counts.failed)
-        status["retried"] = .int(core.counts.retried)
-        events.recordWorker(.object(status))
+        var status = WorkerStatusRecord(json: .object(fields))   // freq, active, processed, loadavg, sw_*
+        status.hostname = configuration.nodeName
+        status.timestamp = Date().timeIntervalSince1970
+        status.online = online
+        status.pid = Int(getpid())
+        status.concurrency = core.children.count
+        status.queues = core.queues
+        status.registered = core.tasks.values.sorted { $0.name < $1.name }.map {
+            WorkerStatusRecord.RegisteredTask(name: $0.name, listing: $0.listing)
+        }
+        status.activeTasks = core.jobs.values.sorted { $0.number < $1.number }.map { core.requestInfo($0, safe: true) }
+        status.children = processes.keys.sorted().compactMap { processes[$0].map { Int($0.pid) } }
+        status.started = core.startedAt.timeIntervalSince1970
+        status.totals = core.totals
+        status.succeeded = core.counts.succeeded
+        status.failed = core.counts.failed
+        status.retried = core.counts.retried
+        events.recordWorker(status.json)
     }
 
     /// Queues a task event the core decided on, with its history record.
     func publish(_ kind: TaskEventKind, _ job: Job, _ fields: [String: JSONValue]) {
         let type = kind.rawValue
         let now = String(Date().timeIntervalSince1970)
-        var record: [String: String] = ["worker": configuration.nodeName, "timestamp": now]
+        var record: [TaskHistoryField: String] = [.worker: configuration.nodeName, .timestamp: now]
         var state: String?
         switch type {
         case "task-received":
             state = "RECEIVED"
-            record["received"] = now
-            record["name"] = job.message.name
-            record["args"] = HistoryBounds.bounded(job.message.argsRepr)
-            record["kwargs"] = HistoryBounds.bounded(job.message.kwargsRepr)
+            record[.received] = now
+            record[.name] = job.message.name
+            record[.args] = HistoryBounds.bounded(job.message.argsRepr)
+            record[.kwargs] = HistoryBounds.bounded(job.message.kwargsRepr)
             if let args = HistoryBounds.keptJSON(.array(job.message.args)),
                let kwargs = HistoryBounds.keptJSON(.object(job.message.kwargs)) {
-                record["args_json"] = args
-                record["kwargs_json"] = kwargs
+                record[.argsJSON] = args
+                record[.kwargsJSON] = kwargs
             }
-            record["retries"] = String(job.message.retries)
-            record["root_id"] = job.message.rootID ?? job.message.id
-            record["parent_id"] = job.message.parentID ?? ""
-            record["eta"] = job.message.headers["eta"]?.stringValue ?? ""
-            record["expires"] = job.message.headers["expires"]?.stringValue ?? ""
-            record["routing_key"] = job.claimed.queue
-            record["queue"] = job.claimed.queue
+            record[.retries] = String(job.message.retries)
+            record[.rootID] = job.message.rootID ?? job.message.id
+            record[.parentID] = job.message.parentID ?? ""
+            record[.eta] = job.message.headers["eta"]?.stringValue ?? ""
+            record[.expires] = job.message.headers["expires"]?.stringValue ?? ""
+            record[.routingKey] = job.claimed.queue
+            record[.queue] = job.claimed.queue
         case "task-started":
             state = "STARTED"
-            record["started"] = now
+            record[.started] = now
         case "task-succeeded":
             state = "SUCCESS"
-            record["succeeded"] = now
-            record["result"] = HistoryBounds.bounded(fields["result"]?.stringValue ?? "")
-            record["runtime"] = fields["runtime"]?.doubleValue.map { String($0) } ?? ""
+            record[.succeeded] = now
+            record[.result] = HistoryBounds.bounded(fields["result"]?.stringValue ?? "")
+            record[.runtime] = fields["runtime"]?.doubleValue.map { String($0) } ?? ""
         case "task-failed":
             state = "FAILURE"
-            record["failed"] = now
-            record["exception"] = HistoryBounds.bounded(fields["exception"]?.stringValue ?? "")
-            record["traceback"] = HistoryBounds.bounded(fields["traceback"]?.stringValue ?? "", limit: HistoryBounds.traceback)
-            if let started = job.startedAt { record["runtime"] = String(Date().timeIntervalSince(started)) }
+            record[.failed] = now
+            record[.exception] = HistoryBounds.bounded(fields["exception"]?.stringValue ?? "")
+            record[.traceback] = HistoryBounds.bounded(fields["traceback"]?.stringValue ?? "", limit: HistoryBounds.traceback)
+            if let started = job.startedAt { record[.runtime] = String(Date().timeIntervalSince(started)) }
         case "task-retried":
             state = "RETRY"
-            record["retried"] = now
-            record["exception"] = HistoryBounds.bounded(fields["exception"]?.stringValue ?? "")
-            record["traceback"] = HistoryBounds.bounded(fields["traceback"]?.stringValue ?? "", limit: HistoryBounds.traceback)
+            record[.retried] = now
+            record[.exception] = HistoryBounds.bounded(fields["exception"]?.stringValue ?? "")
+            record[.traceback] = HistoryBounds.bounded(fields["traceback"]?.stringValue ?? "", limit: HistoryBounds.traceback)
         case "task-revoked":
             state = "REVOKED"
-            record["revoked"] = now
-            record["exception"] = fields["expired"]?.boolValue == true ? "expired" : (fields["terminated"]?.boolValue == true ? "terminated" : "revoked")
+            record[.revoked] = now
+            record[.exception] = fields["expired"]?.boolValue == true ? "expired" : (fields["terminated"]?.boolValue == true ? "terminated" : "revoked")
         default:
             break
         }
         if type != "task-received" && job.message.name.isEmpty == false {
-            record["name"] = job.message.name
+            record[.name] = job.message.name
         }
         events.task(type, uuid: job.message.id, fields, state: state, history: record)
     }

@@ -1,6 +1,6 @@
 /// The Redis keys under which workers record task history for the monitor.
 ///
-/// Each task is a hash `taskq:task:<id>`; sorted sets index them by time
+/// Each task is a hash `taskq:task:<id>` (its fields are ``TaskHistoryField``); sorted sets index them by time
 /// (all, by state, by name, by worker) so that listing and paging are cheap.
 package enum HistoryKeys {
     /// The hash of one task.
@@ -13,7 +13,7 @@ package enum HistoryKeys {
     package static func name(_ name: String) -> String { "taskq:tasks:name:" + name }
     /// Task ids run by one worker.
     package static func worker(_ node: String) -> String { "taskq:tasks:worker:" + node }
-    /// Hash of worker node name → its latest status JSON.
+    /// Hash of worker node name → its latest status JSON (``WorkerStatusRecord/json``).
     package static let workers = "taskq:workers"
     /// Set of task names ever recorded.
     package static let taskNames = "taskq:task-names"
