@@ -1,18 +1,22 @@
 import Foundation
 import Logging
+import Synchronization
 import TaskQ
 
 /// Listens to Celery events on `/{db}.celeryev/*` and fans them out to browsers
 /// (Server-Sent Events) and to the metrics.
-final class LiveEvents: @unchecked Sendable {
+final class LiveEvents: Sendable {
+    private struct Listeners {
+        var clients: [Int: AsyncStream<String>.Continuation] = [:]
+        var nextClient = 0
+        /// Task names by id, from `task-received`; the oldest half goes past 20,000.
+        var names: [String: String] = [:]
+        var nameOrder: [String] = []
+    }
+
     private let subscriber: RedisSubscriber
     let metrics = MonitorMetrics()
-    // Guarded by `lock`.
-    private let lock = NSLock()
-    private var clients: [Int: AsyncStream<String>.Continuation] = [:]
-    private var nextClient = 0
-    private var names: [String: String] = [:]
-    private var nameOrder: [String] = []
+    private let listeners = Mutex(Listeners())
 
     init(url: RedisURL, logger: Logger) {
         subscriber = RedisSubscriber(url: url, name: "taskq.monitor.events", logger: logger)
@@ -25,28 +29,28 @@ final class LiveEvents: @unchecked Sendable {
     /// A new SSE client's stream of `data:` payloads; `remove` it when the client goes.
     func connect() -> (id: Int, stream: AsyncStream<String>) {
         let (stream, continuation) = AsyncStream<String>.makeStream(bufferingPolicy: .bufferingNewest(1000))
-        let id = lock.withLock {
-            nextClient += 1
-            clients[nextClient] = continuation
-            return nextClient
+        let id = listeners.withLock { listeners in
+            listeners.nextClient += 1
+            listeners.clients[listeners.nextClient] = continuation
+            return listeners.nextClient
         }
         return (id, stream)
     }
 
     /// Forgets a client.
     func remove(_ id: Int) {
-        let continuation = lock.withLock { clients.removeValue(forKey: id) }
+        let continuation = listeners.withLock { $0.clients.removeValue(forKey: id) }
         continuation?.finish()
     }
 
     /// Sends a client an empty line, which its stream writes as a keep-alive comment.
     func ping(_ id: Int) {
-        let continuation = lock.withLock { clients[id] }
+        let continuation = listeners.withLock { $0.clients[id] }
         continuation?.yield("")
     }
 
     /// How many browsers are listening.
-    var clientCount: Int { lock.withLock { clients.count } }
+    var clientCount: Int { listeners.withLock { $0.clients.count } }
 
     private func receive(_ payload: [UInt8]) {
         guard let opened = try? ControlEnvelope.open(payload) else { return }
@@ -58,7 +62,7 @@ final class LiveEvents: @unchecked Sendable {
             metrics.record(type: type, event: event, taskName: summary["name"]?.stringValue)
             lines.append(JSONValue.object(summary).jsonText)
         }
-        let targets = lock.withLock { Array(clients.values) }
+        let targets = listeners.withLock { Array($0.clients.values) }
         for line in lines {
             for client in targets { client.yield(line) }
         }
@@ -71,7 +75,7 @@ final class LiveEvents: @unchecked Sendable {
         if type.hasPrefix("task-"), let uuid = event["uuid"]?.stringValue {
             out["uuid"] = .string(uuid)
             if let name = event["name"]?.stringValue { remember(uuid, name) }
-            out["name"] = lock.withLock { names[uuid] }.map(JSONValue.string) ?? .null
+            out["name"] = listeners.withLock { $0.names[uuid] }.map(JSONValue.string) ?? .null
             out["state"] = .string(Self.state(for: type))
             for key in ["args", "kwargs", "result", "exception", "runtime", "retries"] where event[key] != nil {
                 out[key] = event[key]
@@ -83,12 +87,12 @@ final class LiveEvents: @unchecked Sendable {
     }
 
     private func remember(_ uuid: String, _ name: String) {
-        lock.withLock {
-            if names[uuid] == nil { nameOrder.append(uuid) }
-            names[uuid] = name
-            if nameOrder.count > 20_000 {
-                for old in nameOrder.prefix(10_000) { names[old] = nil }
-                nameOrder.removeFirst(10_000)
+        listeners.withLock { listeners in
+            if listeners.names[uuid] == nil { listeners.nameOrder.append(uuid) }
+            listeners.names[uuid] = name
+            if listeners.nameOrder.count > 20_000 {
+                for old in listeners.nameOrder.prefix(10_000) { listeners.names[old] = nil }
+                listeners.nameOrder.removeFirst(10_000)
             }
         }
     }

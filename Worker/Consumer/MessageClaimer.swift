@@ -1,6 +1,7 @@
 import Dispatch
 import FoundationEssentials
 import Logging
+import Synchronization
 import TaskQ
 #if canImport(Glibc)
 import Glibc
@@ -31,22 +32,15 @@ struct ClaimedMessage: Sendable {
 /// the doorbell rings, and the claimed messages arrive with the ring instead of a
 /// round trip later. To stop, the claimer unblocks that doorbell (`CLIENT UNBLOCK`)
 /// and takes what its claim returns, so nothing is claimed unseen.
-final class MessageClaimer: @unchecked Sendable {
+final class MessageClaimer: Sendable {
     private let configuration: WorkerConfiguration
     private let logger: Logger
     private let deliver: @Sendable ([ClaimedMessage]) -> Void
-    // Guarded by `lock`.
-    private let lock = PosixLock()
-    private var credits = 0
-    private var stopped = false
-    private var paused = false
+    /// How many more messages may be claimed.
+    private let credits = Atomic<Int>(0)
+    private let stopped = Atomic<Bool>(false)
     private let wakeUp = WakePipe()
     private let finished = DispatchSemaphore(value: 0)
-    // Claimer thread only.
-    /// The last claim stamp given out (each claim is scored with a stamp of its own).
-    private var lastStamp = 0.0
-    /// Stamps of claims sent whose reply was lost with the connection.
-    private var unsettledClaims: [String] = []
 
     /// Starts the claiming thread; nothing is claimed until `grant` gives credits.
     init(configuration: WorkerConfiguration, logger: Logger, deliver: @escaping @Sendable ([ClaimedMessage]) -> Void) {
@@ -62,16 +56,13 @@ final class MessageClaimer: @unchecked Sendable {
     /// claiming or waiting on armed doorbells, and sees the new ones either way.
     func grant(_ count: Int) {
         guard count > 0 else { return }
-        let hadNone = lock.withLock {
-            defer { credits += count }
-            return credits <= 0
-        }
+        let hadNone = credits.wrappingAdd(count, ordering: .sequentiallyConsistent).oldValue <= 0
         if hadNone { wake() }
     }
 
     /// Stops claiming and waits for the thread to finish its current step.
     func stop() {
-        lock.withLock { stopped = true }
+        stopped.store(true, ordering: .sequentiallyConsistent)
         wake()
         finished.wait()
         // Signalled once by the thread's end: pass it on, so a second stop() (a cold shutdown
@@ -90,13 +81,14 @@ final class MessageClaimer: @unchecked Sendable {
         var lastPromotion = Date.distantPast
         var lastRecovery = Date.distantPast
         var queuesLookEmpty = false
+        var stamps = ClaimStamps()
         defer {
             if let express = doorbells.first { takeExpressClaim(express, main: connection) }
             connection?.close()
             doorbells.forEach { $0.close() }
             finished.signal()
         }
-        while !lock.withLock({ stopped }) {
+        while !stopped.load(ordering: .sequentiallyConsistent) {
             do {
                 if connection == nil {
                     connection = try RedisConnection(url: configuration.brokerURL)
@@ -106,7 +98,7 @@ final class MessageClaimer: @unchecked Sendable {
                     // Alive again before anything else: a Redis restart may have outlived the
                     // liveness key, and other workers would take what this one holds.
                     try markAlive(live)
-                    try reclaimLostClaims(live, lists: lists)
+                    try reclaimLostClaims(live, stamps: &stamps.unsettled)
                     logger.info("consumer: connected to \(configuration.brokerURL) again")
                     outage = false
                     backoff = 0.2
@@ -122,20 +114,20 @@ final class MessageClaimer: @unchecked Sendable {
                     try recoverOrphans(live, visibility: configuration.visibilityTimeout)
                     lastRecovery = Date()
                 }
-                let allowed = lock.withLock { credits }
+                let allowed = credits.load(ordering: .sequentiallyConsistent)
                 let limit = min(allowed, 1000)
                 if allowed > 0 && !queuesLookEmpty {
-                    let stamp = nextStamp()
-                    unsettledClaims.append(stamp)
+                    let stamp = stamps.next()
+                    stamps.unsettled.append(stamp)
                     let claimed = parseClaimed(try BrokerScripts.claim.evaluate(
                         on: live, keys: claimKeys(lists), arguments: claimArguments(limit: limit, stamp: stamp, lists: lists)))
-                    unsettledClaims.removeLast()
+                    stamps.unsettled.removeLast()
                     // A claim that got fewer than it asked for emptied the queues: the next
                     // one waits for a doorbell (which rings at once if more came meanwhile)
                     // instead of asking Redis again straight away.
                     queuesLookEmpty = claimed.count < limit
                     if !claimed.isEmpty {
-                        lock.withLock { credits -= claimed.count }
+                        credits.wrappingSubtract(claimed.count, ordering: .sequentiallyConsistent)
                         deliver(claimed)
                         continue
                     }
@@ -143,7 +135,7 @@ final class MessageClaimer: @unchecked Sendable {
                 // The express claim's stamp is the time it is armed: a live holder's deliveries are
                 // never orphans, and the supervisor renews the ones it holds within a third of
                 // the visibility timeout.
-                let expressStamp = nextStamp()
+                let expressStamp = stamps.next()
                 let expressClaim = allowed > 0
                     ? BrokerScripts.claim.commandIfLoaded(keys: claimKeys(lists), arguments: claimArguments(limit: limit, stamp: expressStamp, lists: lists))
                         .map { (command: $0, stamp: expressStamp) }
@@ -159,7 +151,7 @@ final class MessageClaimer: @unchecked Sendable {
                     }
                     let claimed = parseClaimed(reply)
                     if !claimed.isEmpty {
-                        lock.withLock { credits -= claimed.count }
+                        credits.wrappingSubtract(claimed.count, ordering: .sequentiallyConsistent)
                         deliver(claimed)
                     }
                     // Rang and claimed: more may be waiting only if it took all it could.
@@ -174,7 +166,7 @@ final class MessageClaimer: @unchecked Sendable {
                 connection = nil
                 queuesLookEmpty = false
                 // A claim behind a doorbell whose reply never came may have run: found again on reconnect.
-                unsettledClaims += doorbells.compactMap(\.unsettledClaim)
+                stamps.unsettled += doorbells.compactMap(\.unsettledClaim)
                 doorbells.forEach { $0.close() }
                 if !outage {
                     logger.error("consumer: \(error). Trying again with backoff (up to 5 s between attempts)")
@@ -195,23 +187,16 @@ final class MessageClaimer: @unchecked Sendable {
         [limit, stamp, configuration.claimHolder] + lists.map { $0.queue as any RedisArgument }
     }
 
-    /// A claim stamp: the time in microseconds, later than every stamp before it, so that the
-    /// deliveries of one claim can be found by it.
-    private func nextStamp() -> String {
-        lastStamp = max(Date().timeIntervalSince1970, lastStamp + 0.000_001)
-        return FixedPoint.text(lastStamp, places: 6)
-    }
-
-    /// Delivers what claims whose reply was lost took (see `BrokerScripts.reclaim`).
-    private func reclaimLostClaims(_ connection: RedisConnection, lists: [(list: String, queue: String)]) throws {
-        guard !unsettledClaims.isEmpty else { return }
+    /// Delivers what the claims stamped `stamps`, whose reply was lost, took (see `BrokerScripts.reclaim`).
+    private func reclaimLostClaims(_ connection: RedisConnection, stamps: inout [String]) throws {
+        guard !stamps.isEmpty else { return }
         let reply = try BrokerScripts.reclaim.evaluate(on: connection, keys: BrokerScripts.bookkeeping,
-                                                       arguments: [configuration.claimHolder] + unsettledClaims)
-        unsettledClaims.removeAll()
+                                                       arguments: [configuration.claimHolder] + stamps)
+        stamps.removeAll()
         let claimed = parseClaimed(reply)
         if !claimed.isEmpty {
             logger.warning("consumer: \(claimed.count) message(s) claimed just before the connection was lost are delivered now")
-            lock.withLock { credits -= claimed.count }
+            credits.wrappingSubtract(claimed.count, ordering: .sequentiallyConsistent)
             deliver(claimed)
         }
     }
@@ -346,5 +331,20 @@ final class MessageClaimer: @unchecked Sendable {
             }
         }
         return outcome
+    }
+}
+
+/// The claim stamps the claimer's thread gave out; that thread's alone.
+private struct ClaimStamps {
+    /// The last claim stamp given out (each claim is scored with a stamp of its own).
+    private var last = 0.0
+    /// Stamps of claims sent whose reply was lost with the connection.
+    var unsettled: [String] = []
+
+    /// A claim stamp: the time in microseconds, later than every stamp before it, so that the
+    /// deliveries of one claim can be found by it.
+    mutating func next() -> String {
+        last = max(Date().timeIntervalSince1970, last + 0.000_001)
+        return FixedPoint.text(last, places: 6)
     }
 }

@@ -1,5 +1,6 @@
 import Dispatch
 import FoundationEssentials
+import Synchronization
 import TaskQ
 #if canImport(Glibc)
 import Glibc
@@ -14,7 +15,7 @@ import Glibc
 /// the thread that spawned it ends (`PR_SET_PDEATHSIG`), so a SIGKILLed supervisor
 /// leaves no child running a task a restarted worker will run again: children are
 /// spawned on the worker's event-loop thread, which lives as long as the worker.
-final class ChildProcess: @unchecked Sendable {
+final class ChildProcess: Sendable {
     /// The worker's number for this child (stable for its lifetime).
     let number: Int
     /// The child's process id.
@@ -159,12 +160,14 @@ final class ChildProcess: @unchecked Sendable {
 /// Reports a child's exit only after its last frames: the process end and the end of its
 /// frame pipe come on different threads, and a `done` frame still in the pipe must be
 /// handled before the exit (or a task that finished would count as lost).
-private final class ExitReport: @unchecked Sendable {
-    // Guarded by `lock`.
-    private let lock = PosixLock()
-    private var status: (code: Int32, signaled: Bool)?
-    private var framesDone = false
-    private var reported = false
+private final class ExitReport: Sendable {
+    private struct Progress {
+        var status: (code: Int32, signaled: Bool)?
+        var framesDone = false
+        var reported = false
+    }
+
+    private let progress = Mutex(Progress())
     private let report: @Sendable (Int32, Bool) -> Void
 
     /// How long the exit waits for the pipe to close (a grandchild may still hold it open).
@@ -173,20 +176,20 @@ private final class ExitReport: @unchecked Sendable {
     init(_ report: @escaping @Sendable (Int32, Bool) -> Void) { self.report = report }
 
     func processEnded(status code: Int32, signaled: Bool) {
-        lock.withLock { status = (code, signaled) }
+        progress.withLock { $0.status = (code, signaled) }
         fireIfReady(force: false)
         DispatchQueue.global().asyncAfter(deadline: .now() + Self.pipeGrace) { self.fireIfReady(force: true) }
     }
 
     func framesEnded() {
-        lock.withLock { framesDone = true }
+        progress.withLock { $0.framesDone = true }
         fireIfReady(force: false)
     }
 
     private func fireIfReady(force: Bool) {
-        let ready: (Int32, Bool)? = lock.withLock {
-            guard !reported, let status, framesDone || force else { return nil }
-            reported = true
+        let ready: (Int32, Bool)? = progress.withLock { progress in
+            guard !progress.reported, let status = progress.status, progress.framesDone || force else { return nil }
+            progress.reported = true
             return status
         }
         if let (code, signaled) = ready { report(code, signaled) }

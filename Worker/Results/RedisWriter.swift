@@ -1,6 +1,7 @@
 import Dispatch
 import FoundationEssentials
 import Logging
+import Synchronization
 import TaskQ
 #if canImport(Glibc)
 import Glibc
@@ -30,14 +31,14 @@ enum RedisWrite: Sendable {
 ///
 /// A write is never dropped: when Redis is unreachable the batch is sent again
 /// after a reconnect, with backoff, and the outage is logged once.
-final class RedisWriter: @unchecked Sendable {
-    private struct Entry {
+final class RedisWriter: Sendable {
+    private struct Entry: Sendable {
         let writes: [RedisWrite]
         let completion: (@Sendable () -> Void)?
     }
 
     /// Who may use the connection right now.
-    private enum Phase {
+    private enum Phase: Sendable {
         /// The thread: it is sending, reading, connecting or backing off.
         case busy
         /// Nobody: the thread waits in `poll` on this connection, which an enqueuer may write to.
@@ -47,25 +48,29 @@ final class RedisWriter: @unchecked Sendable {
     }
 
     /// What the thread does next.
-    private enum Work {
+    private enum Work: Sendable {
         case send([Entry])
         case collect([Entry], merged: [RedisWrite])
     }
 
-    private let url: RedisURL
-    private let logger: Logger
-    // Guarded by `lock`.
-    private let lock = PosixLock()
-    private var queue: [Entry] = []
-    private var phase = Phase.busy
-    /// When the thread last finished reading replies (uptime nanoseconds).
-    private var lastReplyRead: UInt64 = 0
+    /// What enqueuers and the thread share.
+    private struct Shared {
+        var queue: [Entry] = []
+        var phase = Phase.busy
+        /// When the thread last finished reading replies (uptime nanoseconds).
+        var lastReplyRead: UInt64 = 0
+        var stopped = false
+        var giveUpAt: Date?
+    }
+
     /// Writes that come within this long of the last replies go to the thread: under load
     /// it gathers them into one round trip, and the caller (the worker's event loop) is
     /// spared the socket write. Only a write to a writer that has been quiet goes directly.
     private static let busyWindow: UInt64 = 250_000
-    private var stopped = false
-    private var giveUpAt: Date?
+
+    private let url: RedisURL
+    private let logger: Logger
+    private let shared = Mutex(Shared())
     private let wakeUp = WakePipe()
     private let finished = DispatchSemaphore(value: 0)
 
@@ -80,24 +85,24 @@ final class RedisWriter: @unchecked Sendable {
     /// the writer's thread once Redis has them.
     func enqueue(_ writes: [RedisWrite], completion: (@Sendable () -> Void)? = nil) {
         let entry = Entry(writes: writes, completion: completion)
-        lock.lock()
-        if case .idle(let connection) = phase, queue.isEmpty, !writes.isEmpty,
-           DispatchTime.now().uptimeNanoseconds - lastReplyRead > Self.busyWindow,
-           let merged = sendNow(writes, on: connection) {
-            phase = .sentDirectly([entry], merged: merged)
-            lock.unlock()
-            return
+        let mustWake = shared.withLock { shared -> Bool in
+            if case .idle(let connection) = shared.phase, shared.queue.isEmpty, !writes.isEmpty,
+               DispatchTime.now().uptimeNanoseconds - shared.lastReplyRead > Self.busyWindow,
+               let merged = Self.sendNow(writes, on: connection, phase: &shared.phase) {
+                shared.phase = .sentDirectly([entry], merged: merged)
+                return false
+            }
+            let wasEmpty = shared.queue.isEmpty
+            shared.queue.append(entry)
+            return wasEmpty
         }
-        let wasEmpty = queue.isEmpty
-        queue.append(entry)
-        lock.unlock()
-        if wasEmpty { wakeUp.wake() }
+        if mustWake { wakeUp.wake() }
     }
 
-    /// Writes `writes` to an idle connection (called holding `lock`); the merged writes
-    /// when they were all written, nil to leave them to the thread (a script whose SHA is
-    /// not known yet, or a failed write: the thread then finds the connection broken).
-    private func sendNow(_ writes: [RedisWrite], on connection: RedisConnection) -> [RedisWrite]? {
+    /// Writes `writes` to an idle connection (called holding `shared`'s lock); the merged
+    /// writes when they were all written, nil to leave them to the thread (a script whose SHA
+    /// is not known yet, or a failed write: the thread then finds the connection broken).
+    private static func sendNow(_ writes: [RedisWrite], on connection: RedisConnection, phase: inout Phase) -> [RedisWrite]? {
         let merged = Self.merged(writes)
         var commands: [RedisCommand] = []
         commands.reserveCapacity(merged.count)
@@ -128,12 +133,12 @@ final class RedisWriter: @unchecked Sendable {
     /// From now on, a batch that cannot be sent by `deadline` is dropped with an error line
     /// instead of retried forever (used at shutdown, when Redis is gone).
     func giveUp(after deadline: Date) {
-        lock.withLock { giveUpAt = deadline }
+        shared.withLock { $0.giveUpAt = deadline }
     }
 
     /// Sends what is queued, then stops the thread.
     func stop() {
-        lock.withLock { stopped = true }
+        shared.withLock { $0.stopped = true }
         wakeUp.wake()
         finished.wait()
         // Signalled once by the thread's end: pass it on, so a second stop() (a cold shutdown
@@ -146,7 +151,7 @@ final class RedisWriter: @unchecked Sendable {
         var backoff = 0.1
         var outage = false
         defer {
-            lock.withLock { phase = .busy }
+            shared.withLock { $0.phase = .busy }
             connection?.close()
             finished.signal()
         }
@@ -183,7 +188,7 @@ final class RedisWriter: @unchecked Sendable {
                         logger.error("cannot write to Redis: \(error). Keeping the writes and trying again with backoff")
                         outage = true
                     }
-                    let deadline = lock.withLock { giveUpAt }
+                    let deadline = shared.withLock { $0.giveUpAt }
                     if let deadline, Date() > deadline {
                         let count = batch.reduce(0) { $0 + $1.writes.count }
                         logger.critical("shutting down with Redis unreachable: \(count) write(s) (results, acks, events) could not be sent; unacknowledged messages stay in 'unacked' and are restored by the next worker")
@@ -193,7 +198,7 @@ final class RedisWriter: @unchecked Sendable {
                     backoff = min(backoff * 2, 5)
                 }
             }
-            lock.withLock { lastReplyRead = DispatchTime.now().uptimeNanoseconds }
+            shared.withLock { $0.lastReplyRead = DispatchTime.now().uptimeNanoseconds }
             for entry in batch { entry.completion?() }
         }
     }
@@ -202,37 +207,34 @@ final class RedisWriter: @unchecked Sendable {
     /// writes. Nil once stopped with nothing left.
     private func nextWork(connection: inout RedisConnection?) -> Work? {
         while true {
-            lock.lock()
-            if case .sentDirectly(let entries, let merged) = phase {
-                phase = .busy
-                lock.unlock()
-                return .collect(entries, merged: merged)
+            let idle = connection
+            let ready = shared.withLock { shared -> (work: Work?, stopped: Bool) in
+                if case .sentDirectly(let entries, let merged) = shared.phase {
+                    shared.phase = .busy
+                    return (.collect(entries, merged: merged), false)
+                }
+                if !shared.queue.isEmpty {
+                    let batch = shared.queue
+                    shared.queue.removeAll(keepingCapacity: true)
+                    return (.send(batch), false)
+                }
+                if shared.stopped { return (nil, true) }
+                if let idle { shared.phase = .idle(idle) }
+                return (nil, false)
             }
-            if !queue.isEmpty {
-                let batch = queue
-                queue.removeAll(keepingCapacity: true)
-                lock.unlock()
-                return .send(batch)
-            }
-            if stopped {
-                lock.unlock()
-                return nil
-            }
-            if let connection { phase = .idle(connection) }
-            lock.unlock()
+            if let work = ready.work { return work }
+            if ready.stopped { return nil }
 
             var fds = [pollfd(fd: wakeUp.descriptor, events: Int16(POLLIN), revents: 0)]
             if let connection { fds.append(pollfd(fd: connection.fileDescriptor, events: Int16(POLLIN), revents: 0)) }
             _ = poll(&fds, nfds_t(fds.count), 1000)
             if fds[0].revents != 0 { wakeUp.drain() }
 
-            lock.lock()
-            var sentMeanwhile = true
-            if case .idle = phase {
-                phase = .busy
-                sentMeanwhile = false
+            let sentMeanwhile = shared.withLock { shared -> Bool in
+                guard case .idle = shared.phase else { return true }
+                shared.phase = .busy
+                return false
             }
-            lock.unlock()
             // Readable with nothing sent: the server closed the connection (or sent what was
             // not asked for). Drop it; the next batch reconnects.
             if !sentMeanwhile, fds.count > 1, fds[1].revents != 0 {
@@ -323,7 +325,7 @@ final class RedisWriter: @unchecked Sendable {
 
     /// The command for an already merged write without talking to Redis, or nil when it
     /// is a script whose SHA is not known yet.
-    private func knownCommand(for write: RedisWrite) -> RedisCommand? {
+    private static func knownCommand(for write: RedisWrite) -> RedisCommand? {
         switch write {
         case .command(let command):
             return command

@@ -1,5 +1,6 @@
 import CProcessControl
 import FoundationEssentials
+import Synchronization
 #if canImport(Glibc)
 import Glibc
 #endif
@@ -12,18 +13,21 @@ import Glibc
 /// frames came: the worker may send a short task's frame while another runs, so
 /// the child has its next task at hand, and a crash still takes only one task.
 /// Task bodies run on the child's `FrameReactor` thread, which also reads the frames.
-package final class ChildServer: @unchecked Sendable {
+package final class ChildServer: Sendable {
+    private struct Jobs {
+        /// Running jobs by job number.
+        var running: [Int: Task<Void, Never>] = [:]
+        var softLimited: Set<Int> = []
+        var shuttingDown = false
+        /// The task started last: the next one runs after it.
+        var tail: Task<Void, Never>?
+        /// Jobs the worker revoked while they waited their turn.
+        var dropped: Set<Int> = []
+    }
+
     private let app: App
     private let output: FrameWriter
-    // Guarded by `lock`: running jobs by job number.
-    private let lock = PosixLock()
-    private var running: [Int: Task<Void, Never>] = [:]
-    private var softLimited: Set<Int> = []
-    private var shuttingDown = false
-    /// The task started last: the next one runs after it.
-    private var tail: Task<Void, Never>?
-    /// Jobs the worker revoked while they waited their turn.
-    private var dropped: Set<Int> = []
+    private let jobs = Mutex(Jobs())
 
     /// The thread that reads frames and runs task bodies.
     private let loop: FrameReactor
@@ -86,17 +90,17 @@ package final class ChildServer: @unchecked Sendable {
             start(request)
         case .drop(let job):
             // Revoked while waiting here: it is answered "dropped" when its turn comes, unrun.
-            _ = lock.withLock { dropped.insert(job) }
+            _ = jobs.withLock { $0.dropped.insert(job) }
         case .shutdown:
             beginShutdown()
         }
     }
 
     private func beginShutdown() {
-        let wait: [Task<Void, Never>]? = lock.withLock {
-            if shuttingDown { return nil }
-            shuttingDown = true
-            return Array(running.values)
+        let wait: [Task<Void, Never>]? = jobs.withLock { jobs in
+            if jobs.shuttingDown { return nil }
+            jobs.shuttingDown = true
+            return Array(jobs.running.values)
         }
         guard let wait else { return }
         Task.detached {
@@ -114,27 +118,27 @@ package final class ChildServer: @unchecked Sendable {
             TaskContext(id: request.id, name: name, retries: request.retries,
                         rootID: request.rootID, parentID: request.parentID, softTimeLimit: softLimit)
         }
-        lock.withLock {
-            let previous = tail
+        jobs.withLock { jobs in
+            let previous = jobs.tail
             // Runs on the loop's thread (see FrameReactor), after the task started before it.
             let task = Task(executorPreference: loop) { [self] in
                 await previous?.value
                 let outcome: JobOutcome
-                if self.lock.withLock({ self.dropped.contains(job) }) {
+                if self.jobs.withLock({ $0.dropped.contains(job) }) {
                     outcome = .dropped
                 } else {
                     if let softLimit { self.startSoftTimer(job: job, seconds: softLimit) }
                     outcome = await self.execute(name: name, call: call, context: makeContext(), job: job, softLimit: softLimit)
                 }
-                self.lock.withLock {
-                    self.running[job] = nil
-                    self.softLimited.remove(job)
-                    self.dropped.remove(job)
+                self.jobs.withLock { jobs in
+                    jobs.running[job] = nil
+                    jobs.softLimited.remove(job)
+                    jobs.dropped.remove(job)
                 }
                 self.output.send(FromChild.done(job: job, outcome: outcome).frame)
             }
-            tail = task
-            running[job] = task
+            jobs.tail = task
+            jobs.running[job] = task
         }
     }
 
@@ -142,9 +146,9 @@ package final class ChildServer: @unchecked Sendable {
     private func startSoftTimer(job: Int, seconds: Double) {
         Task.detached { [self] in
             try? await Task.sleep(for: .seconds(seconds))
-            let target: Task<Void, Never>? = self.lock.withLock {
-                guard let target = self.running[job] else { return nil }
-                self.softLimited.insert(job)
+            let target: Task<Void, Never>? = self.jobs.withLock { jobs in
+                guard let target = jobs.running[job] else { return nil }
+                jobs.softLimited.insert(job)
                 return target
             }
             target?.cancel()
@@ -159,7 +163,7 @@ package final class ChildServer: @unchecked Sendable {
             let value = try await TaskContext.$current.withValue(context) { try await task.run(call) }
             return .success(result: value)
         } catch {
-            let softLimitHit = lock.withLock { softLimited.contains(job) }
+            let softLimitHit = jobs.withLock { $0.softLimited.contains(job) }
             if softLimitHit && (error is CancellationError || error is SoftTimeLimitExceeded) {
                 let info = ExceptionInfo(type: "SoftTimeLimitExceeded", arguments: [.double(softLimit ?? 0)], module: "billiard.exceptions")
                 return failure(info, name: name)

@@ -1,16 +1,19 @@
 import FoundationEssentials
 import Logging
+import Synchronization
 
 /// The app's Redis connections, made on first use: broker, result backend, result subscriber.
-final class AppConnections: @unchecked Sendable {
+final class AppConnections: Sendable {
+    private struct Made {
+        var brokerClient: RedisClient?
+        var backendClient: RedisClient?
+        var resultSubscriber: RedisSubscriber?
+    }
+
     private let brokerURL: String
     private let backendURL: String
     private let logger: Logger
-    // Guarded by `lock`.
-    private let lock = PosixLock()
-    private var brokerClient: RedisClient?
-    private var backendClient: RedisClient?
-    private var resultSubscriber: RedisSubscriber?
+    private let made = Mutex(Made())
 
     init(brokerURL: String, backendURL: String, logger: Logger) {
         self.brokerURL = brokerURL
@@ -18,34 +21,34 @@ final class AppConnections: @unchecked Sendable {
         self.logger = logger
     }
 
-    deinit { resultSubscriber?.stop() }
+    deinit { made.withLock { $0.resultSubscriber }?.stop() }
 
     /// The broker connection.
     func broker() throws -> RedisClient {
-        try lock.withLock {
-            if let brokerClient { return brokerClient }
+        try made.withLock { made in
+            if let brokerClient = made.brokerClient { return brokerClient }
             let client = RedisClient(url: try Self.parse(brokerURL, "broker"), name: "taskq.broker", direct: true, spins: true)
-            brokerClient = client
+            made.brokerClient = client
             return client
         }
     }
 
     /// The result backend connection.
     func backend() throws -> RedisClient {
-        try lock.withLock {
-            if let backendClient { return backendClient }
+        try made.withLock { made in
+            if let backendClient = made.backendClient { return backendClient }
             let client = RedisClient(url: try Self.parse(backendURL, "result backend"), name: "taskq.backend", direct: true)
-            backendClient = client
+            made.backendClient = client
             return client
         }
     }
 
     /// The subscriber that waits for result PUBLISHes.
     func subscriber() throws -> RedisSubscriber {
-        try lock.withLock {
-            if let resultSubscriber { return resultSubscriber }
+        try made.withLock { made in
+            if let resultSubscriber = made.resultSubscriber { return resultSubscriber }
             let subscriber = RedisSubscriber(url: try Self.parse(backendURL, "result backend"), name: "taskq.results", logger: logger)
-            resultSubscriber = subscriber
+            made.resultSubscriber = subscriber
             return subscriber
         }
     }

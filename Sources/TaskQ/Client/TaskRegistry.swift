@@ -1,4 +1,5 @@
 import FoundationEssentials
+import Synchronization
 
 /// A task as the app registered it: name, options and a type-erased body.
 package struct RegisteredTask: Sendable {
@@ -13,25 +14,23 @@ package struct RegisteredTask: Sendable {
 }
 
 /// The tasks an app knows, by name.
-package final class TaskRegistry: @unchecked Sendable {
-    // Guarded by `lock`.
-    private let lock = PosixLock()
-    private var tasks: [String: RegisteredTask] = [:]
+package final class TaskRegistry: Sendable {
+    private let tasks = Mutex<[String: RegisteredTask]>([:])
 
     package init() {}
 
     /// Adds or replaces a task.
     package func register(_ task: RegisteredTask) {
-        lock.withLock { tasks[task.name] = task }
+        tasks.withLock { $0[task.name] = task }
     }
 
     /// The task with this name.
     package func task(named name: String) -> RegisteredTask? {
-        lock.withLock { tasks[name] }
+        tasks.withLock { $0[name] }
     }
 
     /// Every task, sorted by name.
     package var all: [RegisteredTask] {
-        lock.withLock { tasks.values.sorted { $0.name < $1.name } }
+        tasks.withLock { $0.values.sorted { $0.name < $1.name } }
     }
 }

@@ -1,13 +1,14 @@
 import FoundationEssentials
+import Synchronization
 #if canImport(Glibc)
 import Glibc
 #endif
 
 /// Writes frames to a file descriptor, one writer at a time.
-package final class FrameWriter: @unchecked Sendable {
+package final class FrameWriter: Sendable {
     private let descriptor: Int32
-    // Serialises writes from several tasks.
-    private let lock = PosixLock()
+    /// Serialises writes from several tasks.
+    private let writing = Mutex(())
 
     /// Wraps a writable descriptor (a pipe).
     package init(descriptor: Int32) {
@@ -23,7 +24,7 @@ package final class FrameWriter: @unchecked Sendable {
     /// Writes one frame already encoded by `Frame.encode`; returns false when the other side has gone.
     @discardableResult
     package func send(encoded bytes: [UInt8]) -> Bool {
-        lock.withLock {
+        writing.withLock { _ in
             bytes.withUnsafeBytes { raw -> Bool in
                 var offset = 0
                 while offset < raw.count {
@@ -41,6 +42,6 @@ package final class FrameWriter: @unchecked Sendable {
 
     /// Closes the descriptor.
     package func close() {
-        lock.withLock { _ = Glibc.close(descriptor) }
+        writing.withLock { _ in _ = Glibc.close(descriptor) }
     }
 }

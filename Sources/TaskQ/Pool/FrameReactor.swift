@@ -1,4 +1,5 @@
 import FoundationEssentials
+import Synchronization
 #if canImport(Glibc)
 import Glibc
 #endif
@@ -16,34 +17,42 @@ import Glibc
 /// enqueued from other threads wake the reactor through a pipe when it sleeps
 /// in `poll`. Pool children run task bodies on one (`ChildServer`); the worker
 /// runs its event loop on one and reads its children's frames there.
-package final class FrameReactor: TaskExecutor, @unchecked Sendable {
+package final class FrameReactor: TaskExecutor, Sendable {
     /// Called on the reactor's thread for each frame of a source.
     package typealias FrameHandler = (JSONValue) -> Void
     /// Called on the reactor's thread once, when a source's pipe ends or sends something
     /// unreadable (with the reason); the reactor stops watching it but does not close it.
     package typealias EndHandler = (String?) -> Void
 
+    /// A pipe given to `watch`, waiting for the reactor's thread to take it on.
+    private struct Arrival: Sendable {
+        let descriptor: Int32
+        let onFrame: @Sendable (JSONValue) -> Void
+        let onEnd: @Sendable (String?) -> Void
+    }
+
+    /// A pipe the reactor's thread watches, with what it has read of the next frame.
     private final class Source {
         let descriptor: Int32
         var reader = FrameReader()
         let onFrame: FrameHandler
         let onEnd: EndHandler
 
-        init(descriptor: Int32, onFrame: @escaping FrameHandler, onEnd: @escaping EndHandler) {
-            self.descriptor = descriptor
-            self.onFrame = onFrame
-            self.onEnd = onEnd
+        init(_ arrival: Arrival) {
+            descriptor = arrival.descriptor
+            onFrame = arrival.onFrame
+            onEnd = arrival.onEnd
         }
     }
 
-    // Safe: `queue`, `sleeping` and `arriving` are only touched while holding `lock`;
-    // `sources` and `chunk` only on the reactor's thread.
-    private let lock = PosixLock()
-    private var queue: [UnownedJob] = []
-    private var sleeping = false
-    private var arriving: [Source] = []
-    private var sources: [Source] = []
-    private var chunk = [UInt8](repeating: 0, count: 1 << 16)
+    /// What other threads hand to the reactor's thread.
+    private struct Inbox {
+        var queue: [UnownedJob] = []
+        var sleeping = false
+        var arriving: [Arrival] = []
+    }
+
+    private let inbox = Mutex(Inbox())
     private let wakeUp = WakePipe()
 
     /// A reactor; `start(name:)` gives it its thread.
@@ -61,51 +70,54 @@ package final class FrameReactor: TaskExecutor, @unchecked Sendable {
     package func watch(_ descriptor: Int32, onFrame: @escaping @Sendable (JSONValue) -> Void,
                        onEnd: @escaping @Sendable (String?) -> Void) {
         _ = fcntl(descriptor, F_SETFL, fcntl(descriptor, F_GETFL) | O_NONBLOCK)
-        let source = Source(descriptor: descriptor, onFrame: onFrame, onEnd: onEnd)
-        lock.withLock { arriving.append(source) }
+        let arrival = Arrival(descriptor: descriptor, onFrame: onFrame, onEnd: onEnd)
+        inbox.withLock { $0.arriving.append(arrival) }
         wakeUp.wake()
     }
 
     /// Queues a job of a task that prefers this reactor; called from any thread.
     package func enqueue(_ job: consuming ExecutorJob) {
         let job = UnownedJob(job)
-        let mustWake: Bool = lock.withLock {
-            queue.append(job)
-            defer { sleeping = false }
-            return sleeping
+        let mustWake: Bool = inbox.withLock { inbox in
+            inbox.queue.append(job)
+            defer { inbox.sleeping = false }
+            return inbox.sleeping
         }
         if mustWake { wakeUp.wake() }
     }
 
+    /// The reactor's thread: `sources` and `chunk` belong to it alone.
     private func run() {
         let executor = asUnownedTaskExecutor()
+        var sources: [Source] = []
+        var chunk = [UInt8](repeating: 0, count: 1 << 16)
         while true {
-            let (next, newcomers): (UnownedJob?, [Source]) = lock.withLock {
-                let newcomers = arriving
-                arriving.removeAll()
-                return (queue.isEmpty ? nil : queue.removeFirst(), newcomers)
+            let (next, newcomers): (UnownedJob?, [Arrival]) = inbox.withLock { inbox in
+                let newcomers = inbox.arriving
+                inbox.arriving.removeAll()
+                return (inbox.queue.isEmpty ? nil : inbox.queue.removeFirst(), newcomers)
             }
-            sources.append(contentsOf: newcomers)
-            readSources(waiting: false)
+            for arrival in newcomers { sources.append(Source(arrival)) }
+            readSources(&sources, chunk: &chunk, waiting: false)
             if let next {
                 next.runSynchronously(on: executor)
                 continue
             }
-            let idle: Bool = lock.withLock {
-                guard queue.isEmpty && arriving.isEmpty else { return false }
-                sleeping = true
+            let idle: Bool = inbox.withLock { inbox in
+                guard inbox.queue.isEmpty && inbox.arriving.isEmpty else { return false }
+                inbox.sleeping = true
                 return true
             }
             if idle {
-                readSources(waiting: true)
-                lock.withLock { sleeping = false }
+                readSources(&sources, chunk: &chunk, waiting: true)
+                inbox.withLock { $0.sleeping = false }
             }
         }
     }
 
     /// Reads every frame the watched pipes hold; with `waiting`, first sleeps in `poll`
     /// until a pipe or the wake-up pipe has something.
-    private func readSources(waiting: Bool) {
+    private func readSources(_ sources: inout [Source], chunk: inout [UInt8], waiting: Bool) {
         if sources.isEmpty && !waiting { return }
         var descriptors = [pollfd(fd: wakeUp.descriptor, events: Int16(POLLIN), revents: 0)]
         for source in sources { descriptors.append(pollfd(fd: source.descriptor, events: Int16(POLLIN), revents: 0)) }
@@ -114,13 +126,13 @@ package final class FrameReactor: TaskExecutor, @unchecked Sendable {
         if descriptors[0].revents != 0 { wakeUp.drain() }
         var ended: [ObjectIdentifier] = []
         for (index, source) in sources.enumerated() where descriptors[index + 1].revents != 0 {
-            if !drain(source) { ended.append(ObjectIdentifier(source)) }
+            if !drain(source, chunk: &chunk) { ended.append(ObjectIdentifier(source)) }
         }
         if !ended.isEmpty { sources.removeAll { ended.contains(ObjectIdentifier($0)) } }
     }
 
     /// Reads and hands over what `source` holds now; false once its pipe has ended.
-    private func drain(_ source: Source) -> Bool {
+    private func drain(_ source: Source, chunk: inout [UInt8]) -> Bool {
         while true {
             let count = chunk.withUnsafeMutableBytes { read(source.descriptor, $0.baseAddress, $0.count) }
             if count < 0 {

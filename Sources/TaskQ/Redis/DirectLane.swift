@@ -18,9 +18,8 @@ import Glibc
 ///
 /// One caller holds the lane at a time; a call that finds it taken returns nil
 /// and goes the thread's way.
+// Safe: `connection` is only touched by the caller holding `taken` (a try-lock held across awaits, which `Mutex` cannot be).
 package final class DirectLane: @unchecked Sendable {
-    // Safe: `connection` is only touched by the one caller that holds `taken`
-    // (or by the thread while that caller awaits it).
     private let taken = Atomic<Bool>(false)
     private var connection: RedisConnection?
     private let url: RedisURL

@@ -4,12 +4,13 @@ import FoundationEssentials
 ///
 /// Calls are async and run in order on the client's thread. When the
 /// connection breaks, the call throws and the next call connects again.
+// Safe: `connection`, the only mutable state, is only touched by jobs running on `thread`.
 package final class RedisClient: @unchecked Sendable {
     /// The server this client talks to.
     package let url: RedisURL
     private let thread: RedisThread
     private let connectTimeout: Double
-    // Only touched on `thread`.
+    /// Only touched on `thread`.
     private var connection: RedisConnection?
     private let directLane: DirectLane?
 

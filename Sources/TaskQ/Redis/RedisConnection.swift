@@ -6,9 +6,9 @@ import Glibc
 
 /// One hiredis connection. Blocking; owned by exactly one thread at a time.
 ///
-/// `@unchecked Sendable`: the context is only ever touched by the thread that
-/// currently owns the connection (a `RedisThread` or a listener loop); the
-/// type is handed over, never shared.
+/// The context is only ever touched by the thread that currently owns the
+/// connection (a `RedisThread` or a listener loop); it is handed over, never shared.
+// Safe: used by one owner at a time (or holding its owner's lock), handed over between threads, never shared.
 package final class RedisConnection: @unchecked Sendable {
     /// The server this connection talks to.
     package let url: RedisURL

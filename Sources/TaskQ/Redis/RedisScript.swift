@@ -1,12 +1,12 @@
 import FoundationEssentials
+import Synchronization
 
 /// A Lua script run with EVALSHA, loaded with SCRIPT LOAD on first use or NOSCRIPT.
-package final class RedisScript: @unchecked Sendable {
+package final class RedisScript: Sendable {
     /// The Lua source.
     package let source: String
-    // Guarded by `lock`: the SHA Redis returned from SCRIPT LOAD.
-    private let lock = PosixLock()
-    private var sha: String?
+    /// The SHA Redis returned from SCRIPT LOAD.
+    private let sha = Mutex<String?>(nil)
 
     /// Wraps a Lua source.
     package init(_ source: String) {
@@ -20,8 +20,8 @@ package final class RedisScript: @unchecked Sendable {
 
     /// The EVALSHA command when the script's SHA is known, else nil (nothing is sent).
     package func commandIfLoaded(keys: [any RedisArgument], arguments: [any RedisArgument]) -> RedisCommand? {
-        guard let sha = lock.withLock({ sha }) else { return nil }
-        return RedisCommand("EVALSHA", arguments: [sha, keys.count] + keys + arguments)
+        guard let known = sha.withLock({ $0 }) else { return nil }
+        return RedisCommand("EVALSHA", arguments: [known, keys.count] + keys + arguments)
     }
 
     /// Runs the script; an error reply other than NOSCRIPT is thrown.
@@ -49,12 +49,12 @@ package final class RedisScript: @unchecked Sendable {
         guard let loaded = reply.string else {
             throw RedisError(.protocolViolation, "SCRIPT LOAD returned \(reply) instead of a SHA")
         }
-        lock.withLock { sha = loaded }
+        sha.withLock { $0 = loaded }
     }
 
     private func knownSHA(on connection: RedisConnection) throws -> String {
-        if let sha = lock.withLock({ sha }) { return sha }
+        if let known = sha.withLock({ $0 }) { return known }
         try load(on: connection)
-        return lock.withLock { sha ?? "" }
+        return sha.withLock { $0 ?? "" }
     }
 }

@@ -1,6 +1,7 @@
 import Dispatch
 import FoundationEssentials
 import Logging
+import Synchronization
 #if canImport(Glibc)
 import Glibc
 #endif
@@ -17,10 +18,10 @@ import Glibc
 /// confirmations of one read), so a waiter hears the key's value and any later
 /// message without ever being woken for the confirmation alone.
 /// Subscribing to a new channel writes the `SUBSCRIBE` from the caller's thread
-/// (the connection is only used holding the lock), so the thread is not woken to
+/// (the connection is only used holding `shared`'s lock), so the thread is not woken to
 /// send it; unsubscribing does not wake it either: the `UNSUBSCRIBE` goes out with
 /// the next subscription, or within a second.
-package final class RedisSubscriber: @unchecked Sendable {
+package final class RedisSubscriber: Sendable {
     /// What a subscription handler hears.
     package enum Event: Sendable {
         /// The server confirmed the subscription; messages published from now on arrive.
@@ -34,12 +35,12 @@ package final class RedisSubscriber: @unchecked Sendable {
         case expired
     }
 
-    private struct Subscription {
+    private struct Subscription: Sendable {
         let handler: Handler
         let readKey: String?
     }
 
-    private struct Deadline {
+    private struct Deadline: Sendable {
         let token: Token
         let uptimeNanoseconds: UInt64
     }
@@ -58,24 +59,44 @@ package final class RedisSubscriber: @unchecked Sendable {
         let isPattern: Bool
     }
 
+    /// What subscribers and the thread share.
+    private struct Shared {
+        var handlers: [Topic: [Int: Subscription]] = [:]
+        var confirmed: Set<Topic> = []
+        var wanted: Set<Topic> = []
+        var sent: Set<Topic> = []
+        var newcomers: [(Topic, Subscription)] = []
+        var deadlines: [Deadline] = []
+        /// The thread's connection while it is up: subscribing writes to it directly.
+        var live: RedisConnection?
+        /// When the thread's current `poll` times out (uptime nanoseconds).
+        var pollingUntil: UInt64 = 0
+        var nextNumber = 0
+        var stopped = false
+
+        /// Sends SUBSCRIBE for channels wanted and not sent, UNSUBSCRIBE for channels sent and no
+        /// longer wanted; true when it wrote anything.
+        @discardableResult
+        mutating func writeSubscriptionChanges(on connection: RedisConnection) throws -> Bool {
+            let add = wanted.subtracting(sent)
+            let remove = sent.subtracting(wanted)
+            guard !add.isEmpty || !remove.isEmpty else { return false }
+            for topic in add {
+                try connection.append(RedisCommand(topic.isPattern ? "PSUBSCRIBE" : "SUBSCRIBE", topic.name))
+            }
+            for topic in remove {
+                try connection.append(RedisCommand(topic.isPattern ? "PUNSUBSCRIBE" : "UNSUBSCRIBE", topic.name))
+            }
+            try connection.flush()
+            sent = wanted
+            for topic in remove { confirmed.remove(topic) }
+            return true
+        }
+    }
+
     private let url: RedisURL
     private let logger: Logger
-    // Guarded by `lock`.
-    private let lock = PosixLock()
-    private var handlers: [Topic: [Int: Subscription]] = [:]
-    private var confirmed: Set<Topic> = []
-    private var wanted: Set<Topic> = []
-    private var sent: Set<Topic> = []
-    private var newcomers: [(Topic, Subscription)] = []
-    private var deadlines: [Deadline] = []
-    /// The thread's connection while it is up: subscribing writes to it directly.
-    private var live: RedisConnection?
-    /// When the thread's current `poll` times out (uptime nanoseconds).
-    private var pollingUntil: UInt64 = 0
-    // Only touched by the thread.
-    private var keyReader: RedisConnection?
-    private var nextNumber = 0
-    private var stopped = false
+    private let shared = Mutex(Shared())
     private let wakeUp = WakePipe()
 
     /// Starts the subscriber's thread; it connects at once and keeps reconnecting.
@@ -95,22 +116,22 @@ package final class RedisSubscriber: @unchecked Sendable {
         let subscription = Subscription(handler: handler, readKey: readKey)
         // Capped at about 30 years, which keeps the sum far from overflowing.
         let due = timeLimit.map { DispatchTime.now().uptimeNanoseconds + UInt64(min(max(0, $0.seconds), 1e9) * 1e9) }
-        let (token, needsThread): (Token, Bool) = lock.withLock {
-            nextNumber += 1
-            let token = Token(topic: topic, number: nextNumber)
-            handlers[topic, default: [:]][nextNumber] = subscription
-            let isNew = !sent.contains(topic)
-            wanted.insert(topic)
-            newcomers.append((topic, subscription))
+        let (token, needsThread): (Token, Bool) = shared.withLock { shared in
+            shared.nextNumber += 1
+            let token = Token(topic: topic, number: shared.nextNumber)
+            shared.handlers[topic, default: [:]][shared.nextNumber] = subscription
+            let isNew = !shared.sent.contains(topic)
+            shared.wanted.insert(topic)
+            shared.newcomers.append((topic, subscription))
             var needsThread = true
             if let due {
-                deadlines.append(Deadline(token: token, uptimeNanoseconds: due))
+                shared.deadlines.append(Deadline(token: token, uptimeNanoseconds: due))
             }
             // A new channel is subscribed from here, on the thread's connection, without
             // waking the thread: it wakes on the confirmation. A channel already subscribed
             // needs the thread to greet the newcomer; an earlier time limit, a shorter poll.
-            if isNew, let live, (try? writeSubscriptionChanges(on: live)) == true {
-                needsThread = (due ?? .max) < pollingUntil
+            if isNew, let live = shared.live, (try? shared.writeSubscriptionChanges(on: live)) == true {
+                needsThread = (due ?? .max) < shared.pollingUntil
             }
             return (token, needsThread)
         }
@@ -121,19 +142,19 @@ package final class RedisSubscriber: @unchecked Sendable {
     /// Removes one subscription; the channel is unsubscribed when its last handler goes,
     /// with the next subscription or within a second (the handler hears nothing more).
     package func unsubscribe(_ token: Token) {
-        lock.withLock {
-            handlers[token.topic]?[token.number] = nil
-            if handlers[token.topic]?.isEmpty == true {
-                handlers[token.topic] = nil
-                wanted.remove(token.topic)
+        shared.withLock { shared in
+            shared.handlers[token.topic]?[token.number] = nil
+            if shared.handlers[token.topic]?.isEmpty == true {
+                shared.handlers[token.topic] = nil
+                shared.wanted.remove(token.topic)
             }
-            if !deadlines.isEmpty { deadlines.removeAll { $0.token == token } }
+            if !shared.deadlines.isEmpty { shared.deadlines.removeAll { $0.token == token } }
         }
     }
 
     /// Stops the thread and closes the connection.
     package func stop() {
-        lock.withLock { stopped = true }
+        shared.withLock { $0.stopped = true }
         wake()
     }
 
@@ -141,26 +162,28 @@ package final class RedisSubscriber: @unchecked Sendable {
 
     private func loop() {
         var connection: RedisConnection?
+        // The second connection that reads the keys subscriptions name; the thread's alone.
+        var keyReader: RedisConnection?
         var backoff = 0.1
         var reportedOutage = false
-        while !lock.withLock({ stopped }) {
+        while !shared.withLock({ $0.stopped }) {
             do {
                 if connection == nil {
                     let made = try RedisConnection(url: url, socketTimeout: nil)
                     connection = made
-                    lock.withLock {
-                        sent.removeAll()
-                        confirmed.removeAll()
-                        live = made
+                    shared.withLock { shared in
+                        shared.sent.removeAll()
+                        shared.confirmed.removeAll()
+                        shared.live = made
                     }
                     if reportedOutage { logger.info("reconnected to Redis", metadata: ["redis": "\(url)"]) }
                     backoff = 0.1
                     reportedOutage = false
                 }
-                try serve(connection!)
+                try serve(connection!, keyReader: &keyReader)
             } catch {
-                lock.withLock {
-                    live = nil
+                shared.withLock { shared in
+                    shared.live = nil
                     connection?.close()
                 }
                 connection = nil
@@ -172,8 +195,8 @@ package final class RedisSubscriber: @unchecked Sendable {
                 backoff = min(backoff * 2, 5)
             }
         }
-        lock.withLock {
-            live = nil
+        shared.withLock { shared in
+            shared.live = nil
             connection?.close()
         }
         keyReader?.close()
@@ -181,16 +204,16 @@ package final class RedisSubscriber: @unchecked Sendable {
 
     /// Runs one round: sync subscriptions, wait for input, dispatch replies.
     ///
-    /// The connection is read and written only holding `lock`, so that `subscribe` can
-    /// write to it from another thread.
-    private func serve(_ connection: RedisConnection) throws {
-        let greet = try lock.withLock { () -> [Subscription] in
-            try writeSubscriptionChanges(on: connection)
-            let ready = newcomers.filter { confirmed.contains($0.0) }
-            newcomers.removeAll { confirmed.contains($0.0) }
+    /// The connection is read and written only holding `shared`'s lock, so that `subscribe`
+    /// can write to it from another thread.
+    private func serve(_ connection: RedisConnection, keyReader: inout RedisConnection?) throws {
+        let greet = try shared.withLock { shared -> [Subscription] in
+            try shared.writeSubscriptionChanges(on: connection)
+            let ready = shared.newcomers.filter { shared.confirmed.contains($0.0) }
+            shared.newcomers.removeAll { shared.confirmed.contains($0.0) }
             return ready.map(\.1)
         }
-        announce(greet)
+        announce(greet, keyReader: &keyReader)
 
         var fds = [pollfd(fd: connection.fileDescriptor, events: Int16(POLLIN), revents: 0),
                    pollfd(fd: wakeUp.descriptor, events: Int16(POLLIN), revents: 0)]
@@ -199,7 +222,7 @@ package final class RedisSubscriber: @unchecked Sendable {
         if ready <= 0 { return }
         if fds[1].revents != 0 { wakeUp.drain() }
         if fds[0].revents != 0 {
-            let replies = try lock.withLock { () -> [RedisReply] in
+            let replies = try shared.withLock { _ -> [RedisReply] in
                 try connection.readAvailable()
                 var replies: [RedisReply] = []
                 while let reply = try connection.bufferedReply() { replies.append(reply) }
@@ -207,36 +230,17 @@ package final class RedisSubscriber: @unchecked Sendable {
             }
             var confirmedNow: [Subscription] = []
             for reply in replies { dispatch(reply, confirmed: &confirmedNow) }
-            announce(confirmedNow)
+            announce(confirmedNow, keyReader: &keyReader)
         }
-    }
-
-    /// Sends SUBSCRIBE for channels wanted and not sent, UNSUBSCRIBE for channels sent and no
-    /// longer wanted (call holding `lock`); true when it wrote anything.
-    @discardableResult
-    private func writeSubscriptionChanges(on connection: RedisConnection) throws -> Bool {
-        let add = wanted.subtracting(sent)
-        let remove = sent.subtracting(wanted)
-        guard !add.isEmpty || !remove.isEmpty else { return false }
-        for topic in add {
-            try connection.append(RedisCommand(topic.isPattern ? "PSUBSCRIBE" : "SUBSCRIBE", topic.name))
-        }
-        for topic in remove {
-            try connection.append(RedisCommand(topic.isPattern ? "PUNSUBSCRIBE" : "UNSUBSCRIBE", topic.name))
-        }
-        try connection.flush()
-        sent = wanted
-        for topic in remove { confirmed.remove(topic) }
-        return true
     }
 
     /// Up to a second, or until the nearest time limit.
     private func pollTimeoutMilliseconds() -> Int32 {
         let now = DispatchTime.now().uptimeNanoseconds
-        return lock.withLock {
-            let nearest = deadlines.lazy.map(\.uptimeNanoseconds).min() ?? .max
+        return shared.withLock { shared in
+            let nearest = shared.deadlines.lazy.map(\.uptimeNanoseconds).min() ?? .max
             let milliseconds = nearest <= now ? 0 : min(1000, (nearest - now + 999_999) / 1_000_000)
-            pollingUntil = now + milliseconds * 1_000_000
+            shared.pollingUntil = now + milliseconds * 1_000_000
             return Int32(milliseconds)
         }
     }
@@ -244,24 +248,24 @@ package final class RedisSubscriber: @unchecked Sendable {
     /// Tells the subscriptions whose time limit passed.
     private func expireDue() {
         let now = DispatchTime.now().uptimeNanoseconds
-        let due: [Handler] = lock.withLock {
-            guard deadlines.contains(where: { $0.uptimeNanoseconds <= now }) else { return [] }
-            let passed = deadlines.filter { $0.uptimeNanoseconds <= now }
-            deadlines.removeAll { $0.uptimeNanoseconds <= now }
-            return passed.compactMap { handlers[$0.token.topic]?[$0.token.number]?.handler }
+        let due: [Handler] = shared.withLock { shared in
+            guard shared.deadlines.contains(where: { $0.uptimeNanoseconds <= now }) else { return [] }
+            let passed = shared.deadlines.filter { $0.uptimeNanoseconds <= now }
+            shared.deadlines.removeAll { $0.uptimeNanoseconds <= now }
+            return passed.compactMap { shared.handlers[$0.token.topic]?[$0.token.number]?.handler }
         }
         for handler in due { handler(.expired) }
     }
 
     /// Tells confirmed subscriptions so: `.current` with their key's value (all keys read in
     /// one pipeline), or `.subscribed` when there is no key or it could not be read.
-    private func announce(_ subscriptions: [Subscription]) {
+    private func announce(_ subscriptions: [Subscription], keyReader: inout RedisConnection?) {
         guard !subscriptions.isEmpty else { return }
         var keys: [String] = []
         for subscription in subscriptions {
             if let key = subscription.readKey, !keys.contains(key) { keys.append(key) }
         }
-        let values = keys.isEmpty ? [:] : readKeys(keys)
+        let values = keys.isEmpty ? [:] : readKeys(keys, keyReader: &keyReader)
         for subscription in subscriptions {
             if let key = subscription.readKey, let value = values[key] {
                 subscription.handler(.current(value))
@@ -272,7 +276,7 @@ package final class RedisSubscriber: @unchecked Sendable {
     }
 
     /// The keys' values (missing key: `.some(nil)`), or an empty map when they could not be read.
-    private func readKeys(_ keys: [String]) -> [String: [UInt8]?] {
+    private func readKeys(_ keys: [String], keyReader: inout RedisConnection?) -> [String: [UInt8]?] {
         do {
             if keyReader == nil { keyReader = try RedisConnection(url: url, connectTimeout: 2, socketTimeout: 5) }
             let replies = try keyReader!.pipeline(keys.map { RedisCommand("GET", $0) })
@@ -298,20 +302,20 @@ package final class RedisSubscriber: @unchecked Sendable {
         case "subscribe", "psubscribe":
             guard let name = items[safe: 1]?.string else { return }
             let topic = Topic(name: name, isPattern: kind == "psubscribe")
-            confirmedNow += lock.withLock {
-                guard wanted.contains(topic) else { return [] }
-                confirmed.insert(topic)
-                newcomers.removeAll { $0.0 == topic }
-                return Array(handlers[topic]?.values ?? [:].values)
+            confirmedNow += shared.withLock { shared in
+                guard shared.wanted.contains(topic) else { return [] }
+                shared.confirmed.insert(topic)
+                shared.newcomers.removeAll { $0.0 == topic }
+                return Array(shared.handlers[topic]?.values ?? [:].values)
             }
         case "message":
             guard let channel = items[safe: 1]?.string, let payload = items[safe: 2]?.bytes else { return }
-            let targets = lock.withLock { Array(handlers[Topic(name: channel, isPattern: false)]?.values ?? [:].values) }
+            let targets = shared.withLock { Array($0.handlers[Topic(name: channel, isPattern: false)]?.values ?? [:].values) }
             for target in targets { target.handler(.message(channel: channel, payload: payload)) }
         case "pmessage":
             guard let pattern = items[safe: 1]?.string, let channel = items[safe: 2]?.string,
                   let payload = items[safe: 3]?.bytes else { return }
-            let targets = lock.withLock { Array(handlers[Topic(name: pattern, isPattern: true)]?.values ?? [:].values) }
+            let targets = shared.withLock { Array($0.handlers[Topic(name: pattern, isPattern: true)]?.values ?? [:].values) }
             for target in targets { target.handler(.message(channel: channel, payload: payload)) }
         default:
             return

@@ -4,11 +4,13 @@ import FoundationEssentials
 ///
 /// Blocking hiredis calls must never run on Swift's cooperative pool (two
 /// threads on two cores); each `RedisThread` is one thread of its own.
-package final class RedisThread: @unchecked Sendable {
-    // Safe: `jobs` and `stopped` are only touched while holding `condition`.
-    private let condition = PosixCondition()
-    private var jobs: [@Sendable () -> Void] = []
-    private var stopped = false
+package final class RedisThread: Sendable {
+    private struct Queue: Sendable {
+        var jobs: [@Sendable () -> Void] = []
+        var stopped = false
+    }
+
+    private let queue = PosixCondition(Queue())
 
     /// Starts the thread.
     package init(name: String) {
@@ -17,13 +19,13 @@ package final class RedisThread: @unchecked Sendable {
 
     /// Queues a job; it runs after every job queued before it.
     package func submit(_ job: @escaping @Sendable () -> Void) {
-        condition.lock()
-        let wasIdle = jobs.isEmpty
-        jobs.append(job)
-        condition.unlock()
+        let wasIdle = queue.withLock { queue in
+            defer { queue.jobs.append(job) }
+            return queue.jobs.isEmpty
+        }
         // Signalled after unlocking, so the thread does not wake only to block on the lock;
         // and only when it may be waiting (with jobs queued it looks again before it waits).
-        if wasIdle { condition.signal() }
+        if wasIdle { queue.signal() }
     }
 
     /// Runs `body` on the thread and returns its result to the caller.
@@ -35,23 +37,19 @@ package final class RedisThread: @unchecked Sendable {
 
     /// Lets the thread finish its queued jobs and exit.
     package func stop() {
-        condition.lock()
-        stopped = true
-        condition.unlock()
-        condition.signal()
+        queue.withLock { $0.stopped = true }
+        queue.signal()
     }
 
     private func loop() {
         while true {
-            condition.lock()
-            while jobs.isEmpty && !stopped { condition.wait() }
-            if jobs.isEmpty && stopped {
-                condition.unlock()
-                return
+            let batch: [@Sendable () -> Void]? = queue.withLock(waitingUntil: { !$0.jobs.isEmpty || $0.stopped }) { queue in
+                if queue.jobs.isEmpty { return nil }   // stopped, and nothing left to run
+                let batch = queue.jobs
+                queue.jobs.removeAll(keepingCapacity: true)
+                return batch
             }
-            let batch = jobs
-            jobs.removeAll(keepingCapacity: true)
-            condition.unlock()
+            guard let batch else { return }
             for job in batch { job() }
         }
     }

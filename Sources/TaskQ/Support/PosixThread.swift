@@ -26,8 +26,7 @@ package enum PosixThread {
 }
 
 /// What a new thread runs, handed to it through `pthread_create`'s argument.
-private final class ThreadStart: @unchecked Sendable {
-    // Safe: immutable, and read only by the thread it was made for.
+private final class ThreadStart: Sendable {
     let name: String
     let body: @Sendable () -> Void
 

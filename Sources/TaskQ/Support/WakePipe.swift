@@ -7,8 +7,7 @@ import Glibc
 /// A thread polls `descriptor` beside its sockets or pipes; any other thread calls
 /// `wake()`. Both ends are non-blocking: when the pipe is full it is already readable,
 /// so a wake-up that does not fit is not needed. Closed when the last owner lets go.
-package final class WakePipe: @unchecked Sendable {
-    // Safe: the descriptors are fixed for the object's life and only used in system calls.
+package final class WakePipe: Sendable {
     /// The end to poll for `POLLIN`.
     package let descriptor: Int32
     private let writeEnd: Int32
