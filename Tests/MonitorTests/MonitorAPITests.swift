@@ -93,7 +93,7 @@ struct MonitorAPITests {
         #expect(try HTTP.request("POST", "\(monitor.base)/api/worker/pool/grow/nobody@nowhere").status == 404)
 
         let spin = try await tasks.spin.delay(30)
-        _ = try await TestRedis.waitUntil { worker.log.contains("Task tasks.spin[\(spin.id)] received") }
+        _ = try await worker.waitForTask(spin.id, .received)
         let revoke = try HTTP.request("POST", "\(monitor.base)/api/task/revoke/\(spin.id)?terminate=true")
         #expect(revoke.json == ["message": .string("Revoked '\(spin.id)'")])
         #expect(try await spin.get(timeout: .seconds(20), propagate: false).failure?.state == .revoked)

@@ -11,6 +11,8 @@ package final class WorkerProcess: @unchecked Sendable {
     package let url: RedisURL
     /// The flags it was started with (besides -A, --loglevel, -n and --broker).
     package let arguments: [String]
+    /// Its node name, `<name>@<host>`.
+    package let nodeName: String
 
     /// The folder with the built `taskq` and `tasks` executables.
     package static var binDirectory: String {
@@ -27,10 +29,11 @@ package final class WorkerProcess: @unchecked Sendable {
         return path
     }
 
-    /// Starts a worker on `url` with extra arguments and waits until it says it is ready.
+    /// Starts a worker on `url` with extra arguments and waits until it records itself online.
     package init(url: RedisURL, arguments: [String] = [], name: String = "w\(Int.random(in: 1000...9999))", waitForReady: Bool = true) throws {
         self.url = url
         self.arguments = arguments
+        nodeName = "\(name)@\(ProcessInfo.processInfo.hostName)"
         logURL = FileManager.default.temporaryDirectory.appendingPathComponent("taskq-worker-\(name)-\(UUID().uuidString.prefix(8)).log")
         FileManager.default.createFile(atPath: logURL.path, contents: nil)
         let log = try FileHandle(forWritingTo: logURL)
@@ -41,7 +44,7 @@ package final class WorkerProcess: @unchecked Sendable {
         process.standardError = log
         try process.run()
         if waitForReady {
-            let ready = try TestRedis.waitUntil(timeout: 60) { self.log.contains(" ready.") || !self.process.isRunning }
+            let ready = try TestRedis.waitUntil(timeout: 60) { self.isOnline || !self.process.isRunning }
             guard ready, process.isRunning else {
                 throw TestSetupError("worker did not start:\n\(self.log)")
             }

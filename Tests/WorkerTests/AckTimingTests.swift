@@ -12,7 +12,7 @@ struct AckTimingTests {
         defer { worker.stop() }
         let tasks = ExampleTasks(url: url)
         let result = try await tasks.sleep.delay(4)
-        #expect(try await TestRedis.waitUntil { worker.log.contains("Task tasks.sleep[\(result.id)] received") })
+        #expect(try await worker.waitForTask(result.id, .received))
         let acked = try await TestRedis.waitUntil(timeout: 3) {
             try TestRedis.command(url, RedisCommand("HLEN", CeleryKeys.unacked)).integer == 0
         }

@@ -232,7 +232,7 @@ struct RoundTripTests {
         let worker = try WorkerProcess(url: url, arguments: ["-c", "1"])
         let tasks = ExampleTasks(url: url)
         let result = try await tasks.sleep.delay(1)
-        _ = try await TestRedis.waitUntil { worker.log.contains("Task tasks.sleep[\(result.id)] received") }
+        _ = try await worker.waitForTask(result.id, .received)
         let status = worker.stop()
         #expect(status == 0)
         #expect(try await result.get(timeout: .seconds(5)) == 1)
@@ -245,7 +245,7 @@ struct RoundTripTests {
         let worker = try WorkerProcess(url: url, arguments: ["-c", "1", "--shutdown-timeout", "1"])
         let tasks = ExampleTasks(url: url)
         let result = try await tasks.sleep.delay(30)
-        _ = try await TestRedis.waitUntil { worker.log.contains("Task tasks.sleep[\(result.id)] received") }
+        _ = try await worker.waitForTask(result.id, .received)
         let started = Date()
         _ = worker.stop(timeout: 20)
         #expect(Date().timeIntervalSince(started) < 20, "the worker did not exit")

@@ -312,7 +312,7 @@ struct SemanticsTests {
         defer { worker.stop() }
         let tasks = ExampleTasks(url: url)
         let spin = try await tasks.spin.delay(30)
-        _ = try await TestRedis.waitUntil { worker.log.contains("Task tasks.spin[\(spin.id)] received") }
+        _ = try await worker.waitForTask(spin.id, .received)
         try await Task.sleep(for: .milliseconds(300))
         let started = Date()
         try await spin.revoke(terminate: true)

@@ -15,7 +15,7 @@ struct ShutdownSignalTests {
         let worker = try WorkerProcess(url: url, arguments: ["-c", "1", "--acks-late", "--shutdown-timeout", "60"])
         let tasks = ExampleTasks(url: url)
         let result = try await tasks.sleep.delay(30)
-        #expect(try await TestRedis.waitUntil { worker.log.contains("Task tasks.sleep[\(result.id)] received") })
+        #expect(try await worker.waitForTask(result.id, .received))
         worker.signal(SIGTERM)
         #expect(try await TestRedis.waitUntil { worker.log.contains("Warm shutdown") })
         #expect(worker.isRunning, "the warm shutdown waits for the running task")

@@ -60,7 +60,7 @@ struct SupervisorDeathTests {
         defer { worker.stop() }
         let app = App("tests", broker: url.unmasked)
         let result = try await app.sendTask("tasks.sleep", args: [12])
-        #expect(try await TestRedis.waitUntil { worker.log.contains("Task tasks.sleep[\(result.id)] received") })
+        #expect(try await worker.waitForTask(result.id, .received))
         try await Task.sleep(for: .seconds(1))
         try redis.shutdown()
         try await Task.sleep(for: .seconds(7))

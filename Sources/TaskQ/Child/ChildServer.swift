@@ -172,29 +172,13 @@ package final class ChildServer: Sendable {
         }
     }
 
-    /// Turns an error into a retry or a failure outcome, by the task's retry policy.
+    /// Turns an error into a retry or a failure outcome (see `RetryDecision`).
     private func decideAfterError(_ error: any Error, task: RegisteredTask, context: TaskContext) -> JobOutcome {
-        let policy = RetryPolicy(task.options)
-        let retry = error as? Retry
-        let wantsRetry = retry != nil || task.options.autoretryFor.contains { $0.matches(error) }
-        let cause: (any Error)? = retry.map { $0.reason } ?? error
-        let causeInfo = cause.map { ErrorDescription.exception(of: $0, module: app.name) }
-        guard wantsRetry else {
-            return failure(ErrorDescription.exception(of: error, module: app.name), name: task.name)
-        }
-        guard policy.allowsRetry(after: context.retries) else {
-            let detail = "Can't retry \(task.name)[\(context.id)]: maximum retries (\(policy.maxRetries ?? 0)) exceeded"
-                + (causeInfo.map { ": \($0)" } ?? "")
-            var info = ExceptionInfo(type: "MaxRetriesExceededError", message: detail, module: "celery.exceptions")
-            if let causeInfo { info.arguments.append(causeInfo.json) }
-            return failure(info, name: task.name)
-        }
-        let countdown = retry?.countdown?.seconds ?? policy.delay(afterRetries: context.retries)
-        let info = causeInfo ?? ExceptionInfo(type: "Retry", message: "Retry in \(countdown)s", module: "celery.exceptions")
-        return .retry(countdown: countdown, exception: info, traceback: ErrorDescription.traceback(info, taskName: task.name))
+        RetryDecision.outcome(after: error, options: task.options, name: task.name, id: context.id,
+                              retries: context.retries, module: app.name)
     }
 
     private func failure(_ info: ExceptionInfo, name: String) -> JobOutcome {
-        .failure(exception: info, traceback: ErrorDescription.traceback(info, taskName: name))
+        RetryDecision.failure(info, name: name)
     }
 }
