@@ -47,6 +47,12 @@ public struct WorkerConfiguration: Sendable {
     public var sendTaskEvents: Bool
     /// Deliveries after which a message that keeps killing its child goes to the dead-letter list. Default 3.
     public var maxDeliveries: Int
+    /// The pool: its kind, children and tasks per child. Default: prefork, `concurrency` children.
+    public var pool: PoolShape
+    /// Children the pool may grow to and shrink to with the load (Celery's `--autoscale MAX,MIN`; prefork only).
+    public var autoscale: (maximum: Int, minimum: Int)?
+    /// Seconds an autoscaled child may idle before it is retired. Default 30 (Celery's keepalive).
+    public var autoscaleIdle = 30.0
     /// This run of the worker, unique across restarts under the same node name.
     ///
     /// Claims are recorded as `"<node> <incarnation>"` and each run has a liveness key of
@@ -80,6 +86,7 @@ public struct WorkerConfiguration: Sendable {
         self.resultExpiry = resultExpiry
         self.sendTaskEvents = sendTaskEvents
         self.maxDeliveries = maxDeliveries
+        pool = PoolShape(kind: .prefork, concurrency: concurrency, processes: nil, cores: 1)
     }
 
     /// Whether the node name's host part is this machine's (then a run's pid can be checked).

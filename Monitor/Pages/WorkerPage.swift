@@ -24,7 +24,7 @@ enum WorkerPage {
         <button type="submit">Set rate limit</button></form>
         <span class="result" id="action-result"></span>
         </section>
-        <h2>Pool</h2><p>Concurrency \(status.concurrency), pid \(status.pid), processed \(status.processed)</p>
+        <h2>Pool</h2><p>Pool \(status.pool), concurrency \(status.concurrency)\(status.tasksPerProcess > 1 ? " (\(status.children.count) processes × \(status.tasksPerProcess) tasks)" : ""), pid \(status.pid), processed \(status.processed)</p>
         <ul>\(children)</ul>
         <h2>Active tasks</h2>
         <table><thead><tr><th>Id</th><th>Name</th><th>Args</th><th>Started (UTC)</th></tr></thead><tbody>\(active.isEmpty ? "<tr class=\"empty\"><td colspan=\"4\">idle</td></tr>" : active)</tbody></table>

@@ -27,7 +27,7 @@ struct WorkerStatus: Sendable {
                 "pid": .int(record.pid),
                 "uptime": .int(Int(lastSeen - record.started)),
                 "pool": ["max-concurrency": .int(record.concurrency), "processes": .array(record.children.map(JSONValue.int)),
-                         "implementation": "taskq:prefork"],
+                         "implementation": .string("taskq:\(record.pool)")],
                 "broker": ["transport": "redis"],
                 "prefetch_count": .null,
             ],

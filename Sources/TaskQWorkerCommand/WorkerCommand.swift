@@ -20,8 +20,20 @@ package struct WorkerCommand: AsyncParsableCommand {
 
     @OptionGroup var connection: ConnectionOptions
 
-    @Option(name: [.short, .long], help: "Number of child processes (default: the number of cores).")
+    @Option(name: [.short, .long], help: "Tasks run at once: prefork, one child process each (default: the number of cores); async, in all, spread over --processes children (default: 100 per process); solo: 1.")
     var concurrency: Int?
+
+    @Option(name: [.customShort("P"), .customLong("pool")], help: "prefork (default: a process per task, for CPU-bound work), async (many tasks per process as Swift tasks, for I/O-bound work) or solo (one process, one task).")
+    var pool: String = "prefork"
+
+    @Option(name: .customLong("processes"), help: "Child processes of the async pool (default: the number of cores, at most -c); -c tasks are spread over them.")
+    var processes: Int?
+
+    @Option(name: .customLong("autoscale"), help: "MAX,MIN: prefork children grown up to MAX while tasks wait, and shrunk to MIN after they idle (Celery's --autoscale).")
+    var autoscale: String?
+
+    @Option(name: .customLong("autoscale-idle"), help: "Seconds an autoscaled child may idle before it is retired (default 30).")
+    var autoscaleIdle: Double = 30
 
     @Option(name: [.customShort("Q"), .customLong("queues")], help: "Comma-separated queues to consume (default: celery).")
     var queues: String = "celery"
@@ -94,6 +106,20 @@ package struct WorkerCommand: AsyncParsableCommand {
                 throw ValidationError("\(flag) must be a number of seconds from 0 to \(Int(TimeLimitRange.longest)); got \(value)")
             }
         }
+        guard let kind = PoolKind(rawValue: pool) else {
+            throw ValidationError("--pool must be prefork, async or solo (got '\(pool)')")
+        }
+        if let processes, processes < 1 { throw ValidationError("--processes must be at least 1 (got \(processes))") }
+        if processes != nil && kind != .async { throw ValidationError("--processes is for the async pool; prefork takes -c child processes") }
+        if autoscale != nil {
+            guard kind == .prefork else { throw ValidationError("--autoscale is for the prefork pool (got -P \(pool))") }
+            guard Self.autoscaleRange(autoscale) != nil else {
+                throw ValidationError("--autoscale takes MAX,MIN with 1 ≤ MIN ≤ MAX (got '\(autoscale ?? "")')")
+            }
+        }
+        if !(autoscaleIdle > 0 && autoscaleIdle <= TimeLimitRange.longest) {
+            throw ValidationError("--autoscale-idle must be a number of seconds above 0 (got \(autoscaleIdle))")
+        }
         if prefetchMultiplier < 0 { throw ValidationError("--prefetch-multiplier must be 0 or more (got \(prefetchMultiplier))") }
         if maxDeliveries < 1 { throw ValidationError("--max-deliveries must be at least 1 (got \(maxDeliveries))") }
     }
@@ -128,6 +154,17 @@ package struct WorkerCommand: AsyncParsableCommand {
             maxTasksPerChild: maxTasksPerChild, maxMemoryPerChild: maxMemoryPerChild, shutdownTimeout: shutdownTimeout,
             resultExpiry: resultExpires, sendTaskEvents: !withoutEvents, maxDeliveries: maxDeliveries)
         var settings = configuration
+        let kind = PoolKind(rawValue: pool) ?? .prefork
+        let cores = ProcessInfo.processInfo.activeProcessorCount
+        let children = kind == .async ? max(1, processes ?? cores) : cores
+        settings.concurrency = concurrency ?? (kind == .async ? 100 * children : cores)
+        settings.pool = PoolShape(kind: kind, concurrency: settings.concurrency, processes: processes, cores: cores)
+        if let range = Self.autoscaleRange(autoscale) {
+            settings.autoscale = range
+            settings.pool = PoolShape(kind: .prefork, concurrency: range.maximum, processes: nil, cores: cores)
+            settings.concurrency = range.maximum
+        }
+        settings.autoscaleIdle = autoscaleIdle
         settings.historyMaxTasks = maxTasks
         settings.historyMaxAge = maxTaskAge
         settings.foreignVisibilityTimeout = foreignVisibilityTimeout
@@ -139,5 +176,15 @@ package struct WorkerCommand: AsyncParsableCommand {
             gracefulShutdownSignals: [.sigterm, .sigint], cancellationSignals: [.sigquit],
             logger: Logger(label: "taskq.lifecycle", factory: { _ in SwiftLogNoOpLogHandler() })))
         try await group.run()
+    }
+
+    /// `MAX,MIN` (Celery's order; a single number is MAX with MIN 1); nil when absent or malformed.
+    static func autoscaleRange(_ text: String?) -> (maximum: Int, minimum: Int)? {
+        guard let text else { return nil }
+        let parts = text.split(separator: ",").map { Int($0.trimmed()) }
+        guard let maximum = parts.first ?? nil, maximum >= 1 else { return nil }
+        let minimum = parts.count > 1 ? (parts[1] ?? -1) : 1
+        guard parts.count <= 2, minimum >= 1, minimum <= maximum else { return nil }
+        return (maximum, minimum)
     }
 }

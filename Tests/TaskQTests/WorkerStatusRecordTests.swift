@@ -10,6 +10,8 @@ struct WorkerStatusRecordTests {
         status.online = false
         status.pid = 4321
         status.concurrency = 2
+        status.pool = "async"
+        status.tasksPerProcess = 100
         status.queues = ["celery", "high"]
         status.registered = [.init(name: "tasks.add", listing: "tasks.add [rate_limit=10/s]"), .init(name: "tasks.mul", listing: "tasks.mul")]
         status.activeTasks = [["id": "abc", "name": "tasks.add", "args": "(2, 3)", "time_start": 1_780_000_000.5]]
@@ -33,7 +35,7 @@ struct WorkerStatusRecordTests {
     func shape() {
         let expected: JSONValue = [
             "hostname": "celery@host", "timestamp": .double(1_780_000_000.25), "online": false, "pid": 4321,
-            "concurrency": 2, "queues": ["celery", "high"],
+            "concurrency": 2, "pool": "async", "tasks_per_process": 100, "queues": ["celery", "high"],
             "registered": [["name": "tasks.add", "listing": "tasks.add [rate_limit=10/s]"], ["name": "tasks.mul", "listing": "tasks.mul"]],
             "active_tasks": [["id": "abc", "name": "tasks.add", "args": "(2, 3)", "time_start": .double(1_780_000_000.5)]],
             "children": [4322, 4323], "started": .double(1_779_999_000), "stats": ["total": ["tasks.add": 7, "tasks.mul": 1]],

@@ -32,7 +32,7 @@ struct RunFrameTests {
     }
 
     @Test("every frame to and from a child reads back as itself", arguments: [
-        ToChild.drop(job: 7), .shutdown,
+        ToChild.drop(job: 7), .cancel(job: 8), .shutdown,
         .run(.init(job: 3, id: "a", task: "t", args: [1], kwargs: [:], retries: 1, rootID: nil, parentID: "p", softTimeLimit: nil)),
     ])
     func toChildRoundTrip(message: ToChild) throws {

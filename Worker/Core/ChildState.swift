@@ -1,3 +1,5 @@
+import FoundationEssentials
+
 /// A pool child's lifecycle. Changed only by `ChildSlot.move(to:)`.
 ///
 ///     starting ─> ready ─> retiring ─> (exit)
@@ -38,6 +40,10 @@ final class ChildSlot {
     var tasksRun = 0
     /// Whether a new child takes this one's place when it exits (false when the pool shrinks).
     var replaceOnExit = true
+    /// An async child running one redelivered job alone: it takes nothing else until that ends.
+    var exclusiveJob: Int?
+    /// Since when it holds no job (for autoscale's shrinking).
+    var idleSince: Date?
 
     init(number: Int) {
         self.number = number

@@ -6,10 +6,13 @@ import TaskQ
 ///     pending ─┬─> throttled(until) ──────────┐
 ///              ├─> awaitingSharedToken ───────┤ (back to pending when due or answered)
 ///              └─> queuedInChild(child) ─> running(child, deadline) ─> finished
+///                     │                        ├─> cancelling(child, killAt, …) ─> finished
+///                     │                        │        └─> killed(child, …) ─> finished
 ///                     │                        └─> killed(child, reason) ─> finished
 ///                     └─> dropping(child, reason) ─> finished
 ///
-/// A child may hold several jobs at once: one running, the others queued behind it.
+/// A prefork child may hold several jobs at once: one running, the others queued behind it;
+/// an async child runs all the jobs it holds at once.
 enum JobState: Equatable {
     /// Waits in the worker for a child.
     case pending
@@ -26,6 +29,9 @@ enum JobState: Equatable {
     case running(child: Int, deadline: Date?)
     /// A revoke asked `child` to drop it unstarted (`reason`: "revoked" or "terminated").
     case dropping(child: Int, reason: String)
+    /// Its task was cancelled in its (async) child for a hard time limit or a terminate; it ends
+    /// with this state and exception, and its child is killed if it still runs at `killAt`.
+    case cancelling(child: Int, killAt: Date, state: TaskState, exception: ExceptionInfo)
     /// Its child was killed on purpose (hard time limit, terminate): it ends with this state and exception.
     case killed(child: Int, state: TaskState, exception: ExceptionInfo)
     /// Its outcome is settled.
@@ -40,7 +46,8 @@ enum JobState: Equatable {
              (.awaitingSharedToken, .throttled), (.awaitingSharedToken, .holdsSharedToken), (.awaitingSharedToken, .pending),
              (.holdsSharedToken, .throttled), (.holdsSharedToken, .queuedInChild),
              (.queuedInChild, .running), (.queuedInChild, .dropping), (.queuedInChild, .pending),
-             (.running, .killed), (.dropping, .pending), (.dropping, .running):
+             (.running, .killed), (.running, .cancelling), (.cancelling, .killed),
+             (.dropping, .pending), (.dropping, .running):
             return true
         default:
             return false
@@ -50,7 +57,8 @@ enum JobState: Equatable {
     /// The child holding the job, if one does.
     var child: Int? {
         switch self {
-        case .queuedInChild(let child), .running(let child, _), .dropping(let child, _), .killed(let child, _, _):
+        case .queuedInChild(let child), .running(let child, _), .dropping(let child, _), .killed(let child, _, _),
+             .cancelling(let child, _, _, _):
             return child
         default:
             return nil

@@ -12,6 +12,8 @@ enum SupervisorAction {
     case sendRun(child: Int, job: Job, softTimeLimit: Double?)
     /// Ask `child` to drop job number `job`, which it holds unstarted.
     case sendDrop(child: Int, job: Int)
+    /// Ask an async `child` to cancel the task of job number `job`.
+    case sendCancel(child: Int, job: Int)
     /// Ask `child` to exit once it is idle (it holds no job).
     case askChildToExit(Int)
     /// Kill `child` with `signal`.

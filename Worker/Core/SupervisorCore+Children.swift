@@ -26,6 +26,7 @@ extension SupervisorCore {
             for task in registered { tasks[task.name] = TaskInfo(name: task.name, options: task.options) }
         }
         if slot.state == .starting { slot.move(to: .ready) }
+        if slot.jobs.isEmpty { slot.idleSince = now }
         if case .starting = lifecycle, children.values.allSatisfy({ $0.state != .starting }) {
             transition(to: .running)
             emit(.announceReady)
@@ -41,11 +42,18 @@ extension SupervisorCore {
     mutating func childDone(_ number: Int, job jobNumber: Int, outcome: JobOutcome, residentKiB: Int?) {
         guard let slot = children[number], let job = jobs.removeValue(forKey: jobNumber) else { return }
         slot.jobs.removeAll { $0 == jobNumber }
+        if slot.exclusiveJob == jobNumber { slot.exclusiveJob = nil }
+        if slot.jobs.isEmpty { slot.idleSince = now }
         slot.tasksRun += 1
         processed += 1
         totals[job.message.name, default: 0] += 1
         if let started = job.startedAt { placement.record(job.message.name, seconds: now.timeIntervalSince(started)) }
-        finish(job, outcome: outcome)
+        if case .cancelling(_, _, let state, let exception) = job.state {
+            // Cancelled for its hard time limit or a terminate: it ends as decided, however it ended.
+            fail(job, state: state, exception: exception, traceback: nil)
+        } else {
+            finish(job, outcome: outcome)
+        }
         // The child goes on with the next job it holds, at once.
         if slot.state != .killed, let next = slot.jobs.first.flatMap({ jobs[$0] }) { begin(next) }
         recycleIfNeeded(slot, residentKiB: residentKiB)
@@ -79,17 +87,25 @@ extension SupervisorCore {
         let how = signaled ? "signal \(status) (\(signalName(status)))" : "exitcode \(status)"
         let pid = slot.pid ?? 0
         var neverStarted: [Job] = []
+        var started: [Job] = []
         for jobNumber in slot.jobs {
             guard let job = jobs.removeValue(forKey: jobNumber) else { continue }
             if job.startedAt == nil {
                 neverStarted.append(job)
-                continue
+            } else {
+                started.append(job)
             }
-            processed += 1
-            totals[job.message.name, default: 0] += 1
-            childLost(job, how: how, pid: pid)
         }
         takeBack(neverStarted)
+        if isAsync && started.count > 1 {
+            asyncChildLost(started, killedOnPurpose: slot.state == .killed, how: how, pid: pid)
+        } else {
+            for job in started {
+                processed += 1
+                totals[job.message.name, default: 0] += 1
+                childLost(job, how: how, pid: pid)
+            }
+        }
         if slot.state != .retiring && slot.state != .killed && lifecycle.replacesChildren {
             log(.error, "Process \(pid) (child \(number)) exited with \(how)")
         }
@@ -109,5 +125,31 @@ extension SupervisorCore {
             for job in unstarted { job.move(to: .finished) }
             emit(.restore(unstarted.map(\.delivery), countsAsDelivery: false))
         }
+    }
+
+    /// An async child that ran several tasks died. Killed on purpose (one task's hard time limit
+    /// or terminate): that task ends as decided and the others go back to their queues, not
+    /// counted as deliveries. Died by itself: nothing tells which task took it down, so every one
+    /// goes back, counted; each then runs alone in its child (`runsAlone`), where the one that
+    /// traps again fails with WorkerLostError, or, past `--max-deliveries`, is dead-lettered.
+    mutating func asyncChildLost(_ started: [Job], killedOnPurpose: Bool, how: String, pid: Int32) {
+        var giveBack: [Job] = []
+        for job in started {
+            if case .killed = job.state {
+                processed += 1
+                totals[job.message.name, default: 0] += 1
+                childLost(job, how: how, pid: pid)
+            } else {
+                giveBack.append(job)
+            }
+        }
+        guard !giveBack.isEmpty else { return }
+        if killedOnPurpose {
+            log(.warning, "Giving back \(giveBack.count) task(s) that shared child \(pid) with the one it was killed for: \(giveBack.map(\.label).joined(separator: ", "))")
+        } else {
+            log(.error, "Child \(pid) exited with \(how) while it ran \(giveBack.count) tasks; giving them back to run again, each alone: \(giveBack.map(\.label).joined(separator: ", "))")
+        }
+        for job in giveBack { job.move(to: .finished) }
+        emit(.restore(giveBack.map(\.delivery), countsAsDelivery: !killedOnPurpose))
     }
 }

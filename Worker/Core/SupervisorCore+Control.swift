@@ -89,6 +89,10 @@ extension SupervisorCore {
             emit(.workerEvent(.heartbeat))
             emit(.recordStatus(online: true))
             return nil
+        case "autoscale":
+            return setAutoscale(maximum: arguments["max"]?.intValue, minimum: arguments["min"]?.intValue)
+        case "pool_grow" where configuration.pool.kind != .prefork, "pool_shrink" where configuration.pool.kind != .prefork:
+            return error("\(request.method) is for the prefork pool; this worker runs -P \(configuration.pool.kind.rawValue) (its concurrency is set with -c)")
         case "pool_grow":
             // A request is anyone's pidbox message: one grows the pool by at most `maximumGrowth`.
             let count = min(max(1, arguments["n"]?.intValue ?? 1), Self.maximumGrowth)
@@ -142,9 +146,14 @@ extension SupervisorCore {
             let signal = Self.signalNumber(signalName) ?? SIGTERM
             for job in jobs.values.sorted(by: { $0.number < $1.number }) where ids.contains(job.message.id) {
                 guard case .running(let number, _) = job.state, let slot = children[number] else { continue }
-                log(.warning, "Terminating \(job.label) (\(signalName ?? "SIGTERM"))")
-                job.move(to: .killed(child: number, state: .revoked, exception: .revoked("terminated")))
-                kill(slot, signal: signal)
+                log(.warning, "Terminating \(job.label) (\(isAsync ? "cancelling its task" : signalName ?? "SIGTERM"))")
+                if isAsync {
+                    // Its siblings share the process: the task is cancelled, and its child killed only if it will not end.
+                    cancel(job, child: number, state: .revoked, exception: .revoked("terminated"))
+                } else {
+                    job.move(to: .killed(child: number, state: .revoked, exception: .revoked("terminated")))
+                    kill(slot, signal: signal)
+                }
                 terminated.append(job.message.id)
             }
         }

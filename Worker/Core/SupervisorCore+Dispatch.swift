@@ -8,7 +8,8 @@ extension SupervisorCore {
     mutating func refillCredits() {
         guard lifecycle.acceptsWork, claiming else { return }
         let throttled = pending.reduce(0) { $0 + ($1.state.isWaitingForRate ? 1 : 0) }
-        let granted = credits.grant(children: children.count, multiplier: configuration.prefetchMultiplier,
+        let granted = credits.grant(children: children.count * configuration.pool.tasksPerChild,
+                                    multiplier: configuration.prefetchMultiplier,
                                     held: pending.count + jobs.count, throttled: throttled)
         if granted > 0 { emit(.grantCredits(granted)) }
     }
@@ -20,7 +21,14 @@ extension SupervisorCore {
         var index = 0
         while index < pending.count {
             let job = pending[index]
-            guard let child = freeChild(for: job) else { return }
+            guard let child = freeChild(for: job) else {
+                // A job that must run alone waits for an idle child without holding back the others.
+                if isAsync && Self.runsAlone(job) {
+                    index += 1
+                    continue
+                }
+                return
+            }
             if revokedIDs.contains(job.message.id, now: epoch) {
                 pending.remove(at: index)
                 discardRevoked(job)
@@ -38,6 +46,7 @@ extension SupervisorCore {
     /// A child for `job` (see `ChildPlacement`): an idle one first, else for a short job a busy
     /// child holding only short jobs, so that it has its next task at hand.
     func freeChild(for job: Job) -> ChildSlot? {
+        if isAsync { return asyncChild(for: job) }
         let candidates = children.lazy.map { number, slot in
             ChildPlacement.Candidate(number: number, accepting: slot.accepting, held: slot.jobs.count)
         }
@@ -46,6 +55,27 @@ extension SupervisorCore {
         }
         return chosen.flatMap { children[$0] }
     }
+
+    /// Whether the pool runs many tasks per child.
+    var isAsync: Bool { configuration.pool.kind == .async }
+
+    /// An async child for `job`: the least busy one with a free slot (the lower number on ties).
+    /// A job delivered before (it was running when a child died) runs alone in an idle child, so
+    /// that a task which takes its child down is told from the ones that died with it.
+    func asyncChild(for job: Job) -> ChildSlot? {
+        let alone = Self.runsAlone(job)
+        var best: ChildSlot?
+        for slot in children.values where slot.accepting && slot.exclusiveJob == nil {
+            let held = slot.jobs.count
+            if alone ? held > 0 : held >= configuration.pool.tasksPerChild { continue }
+            if let current = best, (current.jobs.count, current.number) <= (held, slot.number) { continue }
+            best = slot
+        }
+        return best
+    }
+
+    /// Whether an async pool runs `job` alone in its child.
+    static func runsAlone(_ job: Job) -> Bool { job.claimed.deliveries > 1 }
 
     /// Whether a hard time limit applies to `job`, from its message, remote control, its task or the worker.
     func hasHardLimit(_ job: Job) -> Bool {
@@ -69,16 +99,20 @@ extension SupervisorCore {
         job.move(to: .queuedInChild(child: slot.number))
         jobs[job.number] = job
         slot.jobs.append(job.number)
+        slot.idleSince = nil
+        if isAsync && Self.runsAlone(job) { slot.exclusiveJob = job.number }
         emit(.sendRun(child: slot.number, job: job, softTimeLimit: limits.soft))
-        if slot.jobs.count == 1 { begin(job) }
+        // A prefork child runs its first job now and the others after it; an async child all at once.
+        if slot.jobs.count == 1 || isAsync { begin(job) }
     }
 
     /// A job's run begins on its child: start time, hard deadline, `task-started`, and the
-    /// ack of an early-acking task.
+    /// ack of an early-acking task (prefork only: an async child's siblings are given back
+    /// when it dies, so their deliveries are acked with their results).
     mutating func begin(_ job: Job) {
         guard case .queuedInChild(let child) = job.state else { return }
         job.move(to: .running(child: child, deadline: job.hardLimit.map { now.addingTimeInterval($0) }), at: now)
         taskEvent(.started, job)
-        if !job.acksLate { job.ack = .deferred }
+        if !job.acksLate && !isAsync { job.ack = .deferred }
     }
 }

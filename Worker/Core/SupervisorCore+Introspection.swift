@@ -52,24 +52,37 @@ extension SupervisorCore {
             "pid": usage.map { .int($0.pid) } ?? .null,
             "clock": .string(String(controlClock)),
             "uptime": .int(Int(now.timeIntervalSince(startedAt))),
-            "pool": [
-                "implementation": "taskq:prefork",
-                "max-concurrency": .int(children.count),
-                "processes": .array(children.values.sorted { $0.number < $1.number }.compactMap { $0.pid.map { .int(Int($0)) } }),
-                "max-tasks-per-child": configuration.maxTasksPerChild.map(JSONValue.int) ?? "N/A",
-                "put-guarded-by-semaphore": false,
-                "timeouts": [configuration.softTimeLimit.map(JSONValue.double) ?? 0, configuration.timeLimit.map(JSONValue.double) ?? 0],
-                "writes": ["total": .int(processed), "avg": "0.00%", "all": "", "raw": "", "strategy": "fair", "inqueues": ["total": 0, "active": 0]],
-            ],
+            "pool": poolStats,
             "broker": [
                 "hostname": .string(host), "userid": url.username.map(JSONValue.string) ?? nil,
                 "virtual_host": .string(String(url.database)), "port": .int(port), "insist": false, "ssl": false,
                 "transport": "redis", "connect_timeout": 4, "transport_options": [:], "login_method": nil,
                 "uri_prefix": nil, "heartbeat": 120.0, "failover_strategy": "round-robin", "alternates": [],
             ],
-            "prefetch_count": .int(children.count * configuration.prefetchMultiplier),
+            "prefetch_count": .int(PrefetchCredits.limit(children: concurrency, multiplier: configuration.prefetchMultiplier)),
             "rusage": usage?.rusage ?? [:],
         ]
+    }
+
+    /// Tasks the pool runs at once now: its children × the tasks each runs.
+    var concurrency: Int { children.count * configuration.pool.tasksPerChild }
+
+    /// `stats`' `pool` section, shaped as Celery's (with the autoscaler's when autoscaling).
+    var poolStats: JSONValue {
+        var pool: [String: JSONValue] = [
+            "implementation": .string("taskq:\(configuration.pool.kind.rawValue)"),
+            "max-concurrency": .int(concurrency),
+            "processes": .array(children.values.sorted { $0.number < $1.number }.compactMap { $0.pid.map { .int(Int($0)) } }),
+            "tasks-per-process": .int(configuration.pool.tasksPerChild),
+            "max-tasks-per-child": configuration.maxTasksPerChild.map(JSONValue.int) ?? "N/A",
+            "put-guarded-by-semaphore": false,
+            "timeouts": [configuration.softTimeLimit.map(JSONValue.double) ?? 0, configuration.timeLimit.map(JSONValue.double) ?? 0],
+            "writes": ["total": .int(processed), "avg": "0.00%", "all": "", "raw": "", "strategy": "fair", "inqueues": ["total": 0, "active": 0]],
+        ]
+        if let range = autoscaleRange {
+            pool["autoscaler"] = ["max": .int(range.maximum), "min": .int(range.minimum), "qty": .int(children.count)]
+        }
+        return .object(pool)
     }
 
     func confView() -> JSONValue {
@@ -79,6 +92,7 @@ extension SupervisorCore {
             "task_acks_late": .bool(configuration.acksLate),
             "worker_prefetch_multiplier": .int(configuration.prefetchMultiplier),
             "worker_concurrency": .int(configuration.concurrency),
+            "worker_pool": .string(configuration.pool.kind.rawValue),
             "task_time_limit": configuration.timeLimit.map(JSONValue.double) ?? nil,
             "task_soft_time_limit": configuration.softTimeLimit.map(JSONValue.double) ?? nil,
             "result_expires": .int(configuration.resultExpiry),

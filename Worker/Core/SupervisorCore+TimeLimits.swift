@@ -20,17 +20,42 @@ extension SupervisorCore {
                 soft.seconds ?? TimeLimitRange.clamped(override?.soft ?? job.info.softTimeLimit ?? configuration.softTimeLimit))
     }
 
-    /// Kills the child of every running job past its hard deadline; the job fails with
-    /// `TimeLimitExceeded` when the child's exit is seen.
+    /// Seconds an async task has to end after it was cancelled (hard time limit, terminate)
+    /// before its child is killed.
+    static let cancelGrace = 1.0
+
+    /// Enforces hard deadlines. Prefork: the child of a job past its deadline is killed, and the
+    /// job fails with `TimeLimitExceeded` when its exit is seen. Async: the job's task is cancelled
+    /// first; if it has not ended `cancelGrace` seconds later, its child is killed (its other tasks
+    /// are given back to their queues, not counted as deliveries).
     mutating func enforceTimeLimits() {
-        for job in jobs.values {
-            guard case .running(let child, let deadline?) = job.state, deadline < now, let slot = children[child] else { continue }
-            let limit = job.hardLimit ?? 0
-            log(.error, "Hard time limit (\(limit)s) exceeded for \(job.label)")
-            job.move(to: .killed(child: child, state: .failure,
-                                 exception: ExceptionInfo(type: "TimeLimitExceeded", arguments: [.double(limit)], module: "billiard.exceptions")))
-            kill(slot, signal: SIGKILL)
+        for job in jobs.values.sorted(by: { $0.number < $1.number }) {
+            switch job.state {
+            case .running(let child, let deadline?) where deadline < now:
+                let limit = job.hardLimit ?? 0
+                log(.error, "Hard time limit (\(limit)s) exceeded for \(job.label)")
+                let exception = ExceptionInfo(type: "TimeLimitExceeded", arguments: [.double(limit)], module: "billiard.exceptions")
+                if isAsync {
+                    cancel(job, child: child, state: .failure, exception: exception)
+                } else if let slot = children[child] {
+                    job.move(to: .killed(child: child, state: .failure, exception: exception))
+                    kill(slot, signal: SIGKILL)
+                }
+            case .cancelling(let child, let killAt, let state, let exception) where killAt < now:
+                guard let slot = children[child] else { continue }
+                log(.error, "Task \(job.label) did not end within \(Self.cancelGrace)s of its cancellation: killing its child \(slot.pid.map(String.init) ?? "#\(child)")")
+                job.move(to: .killed(child: child, state: state, exception: exception))
+                kill(slot, signal: SIGKILL)
+            default:
+                continue
+            }
         }
+    }
+
+    /// Cancels an async job's task; it ends with `state` and `exception` however it ends.
+    mutating func cancel(_ job: Job, child: Int, state: TaskState, exception: ExceptionInfo) {
+        job.move(to: .cancelling(child: child, killAt: now.addingTimeInterval(Self.cancelGrace), state: state, exception: exception))
+        emit(.sendCancel(child: child, job: job.number))
     }
 
     /// Kills a child on purpose: it takes no more jobs, and those queued in it never begin there.

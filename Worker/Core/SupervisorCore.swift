@@ -43,6 +43,8 @@ struct SupervisorCore {
     var placement = ChildPlacement()
     var revokedIDs = RevokedSet()
     var timeLimitOverrides: [String: (hard: Double?, soft: Double?)] = [:]
+    /// Autoscale's bounds on the children (remote control may change them); nil without autoscale.
+    var autoscaleRange: (maximum: Int, minimum: Int)?
     /// The queues consumed (remote control may add and cancel).
     var queues: [String]
     var taskEventsEnabled: Bool
@@ -75,6 +77,7 @@ struct SupervisorCore {
         lastRevokedSync = now
         lifecycle = .starting(helloDeadline: now.addingTimeInterval(Self.helloTimeout))
         queues = configuration.queues
+        autoscaleRange = configuration.autoscale
         taskEventsEnabled = configuration.sendTaskEvents
     }
 
@@ -84,7 +87,7 @@ struct SupervisorCore {
         switch event {
         case .started(let revoked):
             revokedIDs.merge(revoked, now: epoch)
-            for _ in 0..<configuration.concurrency { spawnChild() }
+            for _ in 0..<initialChildren { spawnChild() }
         case .claimed(let messages):
             credits.spent(messages.count)
             if lifecycle.acceptsWork {
@@ -107,6 +110,7 @@ struct SupervisorCore {
             writeDeferredAcks()
             enforceTimeLimits()
             housekeeping()
+            autoscale()
             dispatchPending()
             checkShutdownProgress()
         case .control(let request, let usage):
@@ -135,6 +139,9 @@ struct SupervisorCore {
         defer { outbox.actions = [] }
         return outbox.actions
     }
+
+    /// Children at start: the pool's, or autoscale's minimum.
+    var initialChildren: Int { configuration.autoscale?.minimum ?? configuration.pool.children }
 
     /// `now` in epoch seconds.
     var epoch: Double { now.timeIntervalSince1970 }

@@ -27,7 +27,9 @@ extension Worker {
         status.timestamp = Date().timeIntervalSince1970
         status.online = online
         status.pid = Int(getpid())
-        status.concurrency = core.children.count
+        status.concurrency = core.concurrency
+        status.pool = configuration.pool.kind.rawValue
+        status.tasksPerProcess = configuration.pool.tasksPerChild
         status.queues = core.queues
         status.registered = core.tasks.values.sorted { $0.name < $1.name }.map {
             WorkerStatusRecord.RegisteredTask(name: $0.name, listing: $0.listing)

@@ -22,6 +22,8 @@ extension Worker {
             }
         case .sendDrop(let child, let job):
             _ = processes[child]?.send(encoded: ToChild.drop(job: job).encoded)
+        case .sendCancel(let child, let job):
+            _ = processes[child]?.send(encoded: ToChild.cancel(job: job).encoded)
         case .askChildToExit(let child):
             processes[child]?.requestShutdown()
         case .killChild(let child, let signal):
@@ -100,7 +102,8 @@ extension Worker {
         return try ChildProcess(
             number: number, executable: configuration.executable,
             environment: ["TASKQ_BROKER_URL": configuration.brokerURL.unmasked,
-                          "TASKQ_RESULT_BACKEND": configuration.backendURL.unmasked],
+                          "TASKQ_RESULT_BACKEND": configuration.backendURL.unmasked,
+                          ChildServer.concurrencyVariable: String(configuration.pool.tasksPerChild)],
             reactor: reactor,
             onFrame: { frame in
                 switch Result(catching: { try FromChild(frame: frame) }) {

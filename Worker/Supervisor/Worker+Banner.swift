@@ -19,7 +19,7 @@ extension Worker {
             "- ** ---------- .> app:         \(executableName) (\(configuration.executable))",
             "- ** ---------- .> transport:   \(configuration.brokerURL)",
             "- ** ---------- .> results:     \(configuration.backendURL)",
-            "- *** --- * --- .> concurrency: \(configuration.concurrency) (prefork)",
+            "- *** --- * --- .> concurrency: \(poolDescription)",
             "-- ******* ---- .> task events: \(configuration.sendTaskEvents ? "ON" : "OFF (enable -E to monitor tasks in this worker)")",
             "--- ***** ----- ",
             " -------------- [queues]",
@@ -28,5 +28,19 @@ extension Worker {
         let text = Array(lines.joined(separator: "\n").utf8) + [0x0A]
         _ = text.withUnsafeBytes { write(STDERR_FILENO, $0.baseAddress, $0.count) }
         logger.info("\(configuration.nodeName) ready.")
+    }
+
+    /// How the pool is made, for the banner: `2 (prefork)`, `200 (async: 2 processes × 100 tasks)`.
+    var poolDescription: String {
+        let pool = configuration.pool
+        switch pool.kind {
+        case .prefork:
+            if let range = configuration.autoscale { return "{min=\(range.minimum), max=\(range.maximum)} (prefork, autoscale)" }
+            return "\(pool.children) (prefork)"
+        case .solo:
+            return "1 (solo)"
+        case .async:
+            return "\(pool.concurrency) (async: \(pool.children) processes × \(pool.tasksPerChild) tasks)"
+        }
     }
 }

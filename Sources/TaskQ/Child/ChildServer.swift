@@ -9,11 +9,16 @@ import Glibc
 ///
 /// The worker starts the app's executable with `TASKQ_CHILD=1`. Frames travel
 /// on stdin/stdout; anything the task code prints goes to stderr, which the
-/// worker copies to its log. Tasks run one at a time, in the order their `run`
-/// frames came: the worker may send a short task's frame while another runs, so
-/// the child has its next task at hand, and a crash still takes only one task.
-/// Task bodies run on the child's `FrameReactor` thread, which also reads the frames.
+/// worker copies to its log. A prefork child runs tasks one at a time, in the order
+/// their `run` frames came: the worker may send a short task's frame while another
+/// runs, so the child has its next task at hand, and a crash still takes only one task;
+/// those task bodies run on the child's `FrameReactor` thread, which also reads the frames.
+/// An async child (`TASKQ_CHILD_CONCURRENCY` above 1) runs every task it is sent at once,
+/// as Swift tasks on the cooperative pool.
 package final class ChildServer: Sendable {
+    /// The environment variable that tells a child how many tasks it runs at once.
+    package static let concurrencyVariable = "TASKQ_CHILD_CONCURRENCY"
+
     private struct Jobs {
         /// Running jobs by job number.
         var running: [Int: Task<Void, Never>] = [:]
@@ -28,6 +33,8 @@ package final class ChildServer: Sendable {
     private let app: App
     private let output: FrameWriter
     private let jobs = Mutex(Jobs())
+    /// Whether tasks run at once (async pool) instead of one after another.
+    private let concurrent: Bool
 
     /// The thread that reads frames and runs task bodies.
     private let loop: FrameReactor
@@ -69,6 +76,7 @@ package final class ChildServer: Sendable {
         self.app = app
         self.output = output
         self.loop = loop
+        concurrent = (ProcessInfo.processInfo.environment[Self.concurrencyVariable].flatMap { Int($0) } ?? 1) > 1
     }
 
     private func sayHello() {
@@ -91,6 +99,8 @@ package final class ChildServer: Sendable {
         case .drop(let job):
             // Revoked while waiting here: it is answered "dropped" when its turn comes, unrun.
             _ = jobs.withLock { $0.dropped.insert(job) }
+        case .cancel(let job):
+            jobs.withLock { $0.running[job] }?.cancel()
         case .shutdown:
             beginShutdown()
         }
@@ -118,10 +128,12 @@ package final class ChildServer: Sendable {
             TaskContext(id: request.id, name: name, retries: request.retries,
                         rootID: request.rootID, parentID: request.parentID, softTimeLimit: softLimit)
         }
+        let concurrent = self.concurrent
         jobs.withLock { jobs in
-            let previous = jobs.tail
-            // Runs on the loop's thread (see FrameReactor), after the task started before it.
-            let task = Task(executorPreference: loop) { [self] in
+            let previous = concurrent ? nil : jobs.tail
+            // Prefork: on the loop's thread (see FrameReactor), after the task started before it.
+            // Async: on the cooperative pool, at once.
+            let task = Task(executorPreference: concurrent ? globalConcurrentExecutor : loop) { [self] in
                 await previous?.value
                 let outcome: JobOutcome
                 if self.jobs.withLock({ $0.dropped.contains(job) }) {

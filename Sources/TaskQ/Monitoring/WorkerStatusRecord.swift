@@ -21,7 +21,8 @@ package struct WorkerStatusRecord: Sendable, Equatable {
 
     /// The member names of the stored JSON object.
     package enum Key: String, CaseIterable, Sendable {
-        case hostname, timestamp, online, pid, concurrency, queues, registered
+        case hostname, timestamp, online, pid, concurrency, pool, queues, registered
+        case tasksPerProcess = "tasks_per_process"
         case activeTasks = "active_tasks"
         case children, started, stats, succeeded, failed, retried
         case freq, active, processed, loadavg
@@ -38,8 +39,12 @@ package struct WorkerStatusRecord: Sendable, Equatable {
     package var online = true
     /// The supervisor's process id.
     package var pid = 0
-    /// How many pool children it runs.
+    /// How many tasks its pool runs at once (prefork and solo: its children).
     package var concurrency = 0
+    /// Its pool kind: `prefork`, `async` or `solo`.
+    package var pool = "prefork"
+    /// How many tasks each child runs at once (async: above 1).
+    package var tasksPerProcess = 1
     /// The queues it consumes.
     package var queues: [String] = []
     /// The tasks it has registered, by name.
@@ -85,6 +90,8 @@ package struct WorkerStatusRecord: Sendable, Equatable {
         online = member(.online)?.boolValue ?? online
         pid = member(.pid)?.intValue ?? pid
         concurrency = member(.concurrency)?.intValue ?? concurrency
+        pool = member(.pool)?.stringValue ?? pool
+        tasksPerProcess = member(.tasksPerProcess)?.intValue ?? tasksPerProcess
         queues = (member(.queues)?.arrayValue ?? []).compactMap(\.stringValue)
         registered = (member(.registered)?.arrayValue ?? []).compactMap { entry in
             guard let name = entry["name"]?.stringValue else { return nil }
@@ -115,6 +122,8 @@ package struct WorkerStatusRecord: Sendable, Equatable {
             .online: .bool(online),
             .pid: .int(pid),
             .concurrency: .int(concurrency),
+            .pool: .string(pool),
+            .tasksPerProcess: .int(tasksPerProcess),
             .queues: .array(queues.map(JSONValue.string)),
             .registered: .array(registered.map { ["name": .string($0.name), "listing": .string($0.listing)] }),
             .activeTasks: .array(activeTasks),

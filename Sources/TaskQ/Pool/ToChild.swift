@@ -4,6 +4,9 @@ package enum ToChild: Sendable, Equatable {
     case run(RunRequest)
     /// Drop a job that waits in the child, unrun: it is answered `.dropped` when its turn comes.
     case drop(job: Int)
+    /// Cancel the running task of a job (an async child's hard time limit or terminate); it
+    /// still answers `done` when the task ends.
+    case cancel(job: Int)
     /// Finish the jobs held, then exit.
     case shutdown
 
@@ -53,6 +56,8 @@ package enum ToChild: Sendable, Equatable {
                     "soft_time_limit": request.softTimeLimit.map(JSONValue.double) ?? .null]
         case .drop(let job):
             return ["type": "drop", "job": .int(job)]
+        case .cancel(let job):
+            return ["type": "cancel", "job": .int(job)]
         case .shutdown:
             return ["type": "shutdown"]
         }
@@ -79,6 +84,9 @@ package enum ToChild: Sendable, Equatable {
         case "drop":
             guard let job = frame["job"]?.intValue else { throw ProtocolError.malformed("drop frame without a job number") }
             self = .drop(job: job)
+        case "cancel":
+            guard let job = frame["job"]?.intValue else { throw ProtocolError.malformed("cancel frame without a job number") }
+            self = .cancel(job: job)
         case "shutdown":
             self = .shutdown
         default:

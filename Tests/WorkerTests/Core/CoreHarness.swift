@@ -13,7 +13,8 @@ struct CoreHarness {
 
     /// `tasks.add` (short), `tasks.slow`, and any extra registrations.
     static func registrations(_ extra: [String: WorkerTaskOptions] = [:]) -> [FromChild.RegisteredTaskInfo] {
-        var all: [String: WorkerTaskOptions] = ["tasks.add": WorkerTaskOptions(), "tasks.slow": WorkerTaskOptions()]
+        var all: [String: WorkerTaskOptions] = ["tasks.add": WorkerTaskOptions(), "tasks.slow": WorkerTaskOptions(), "tasks.sleep": WorkerTaskOptions(),
+                                                "tasks.spin": WorkerTaskOptions(), "tasks.crash": WorkerTaskOptions()]
         all.merge(extra) { _, new in new }
         return all.sorted { $0.key < $1.key }.map { FromChild.RegisteredTaskInfo(name: $0.key, options: $0.value) }
     }
