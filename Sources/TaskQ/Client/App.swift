@@ -21,19 +21,23 @@ public final class App: Sendable {
     public let logger: Logger
     /// How long results are kept in Redis, in seconds (Celery's `result_expires`).
     public let resultExpiry: Int
+    /// Which queue each task goes to (Celery's `task_routes`).
+    public let routes: TaskRoutes
 
     package let registry = TaskRegistry()
     let connections: AppConnections
 
     /// Creates an app. URLs default to `TASKQ_BROKER_URL` / `TASKQ_RESULT_BACKEND`, then `redis://127.0.0.1:6379/0`.
+    /// `routes` send tasks to queues by name, pattern or function (see `TaskRoutes`).
     public init(_ name: String, broker: String? = nil, backend: String? = nil, defaultQueue: String = "celery",
-                resultExpiry: Int = 86_400, logger: Logger? = nil) {
+                resultExpiry: Int = 86_400, routes: TaskRoutes = TaskRoutes(), logger: Logger? = nil) {
         let environment = ProcessInfo.processInfo.environment
         self.name = name
         self.brokerURLString = broker ?? environment["TASKQ_BROKER_URL"] ?? "redis://127.0.0.1:6379/0"
         self.backendURLString = backend ?? environment["TASKQ_RESULT_BACKEND"] ?? brokerURLString
         self.defaultQueue = defaultQueue
         self.resultExpiry = resultExpiry
+        self.routes = routes
         self.logger = logger ?? Logger(label: "taskq.\(name)")
         self.connections = AppConnections(brokerURL: brokerURLString, backendURL: backendURLString, logger: self.logger)
     }
@@ -119,7 +123,7 @@ public final class App: Sendable {
                          taskOptions: TaskOptions?, origin: String) -> (id: String, list: String, envelope: [UInt8]) {
         var fields = EnvelopeWriter.Fields(
             name: name, id: options.taskID ?? TaskID.make(), deliveryTag: TaskID.make(), args: args, kwargs: kwargs,
-            queue: options.queue ?? taskOptions?.queue ?? defaultQueue, origin: origin)
+            queue: queue(for: name, args: args, kwargs: kwargs, options: options, taskOptions: taskOptions), origin: origin)
         fields.priority = options.priority ?? taskOptions?.priority ?? 0
         fields.eta = options.resolvedETA
         fields.expires = options.resolvedExpiry
@@ -128,6 +132,14 @@ public final class App: Sendable {
         fields.ignoreResult = options.ignoreResult ?? taskOptions?.ignoreResult ?? false
         fields.extraHeaders = options.headers
         return (fields.id, CeleryKeys.queueList(fields.queue, priority: fields.priority), EnvelopeWriter.envelope(fields))
+    }
+
+    /// The queue a message goes to: the call's, else the routes', else the task's, else the app's default.
+    func queue(for name: String, args: [JSONValue], kwargs: [String: JSONValue], options: SendOptions,
+               taskOptions: TaskOptions?) -> String {
+        if let queue = options.queue { return queue }
+        if !routes.rules.isEmpty, let queue = routes.queue(for: name, args: args, kwargs: kwargs) { return queue }
+        return taskOptions?.queue ?? defaultQueue
     }
 
     /// Publishes one message and returns its task id.
