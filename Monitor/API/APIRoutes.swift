@@ -46,7 +46,10 @@ struct APIRoutes {
         }
         router.get("/api/queues/length") { _, _ in
             let queues = try await store.queueLengths()
-            return JSONResponse.make(["active_queues": .array(queues.map { ["name": .string($0.name), "messages": .int($0.total)] })])
+            let consumed = try await store.consumedQueues()
+            return JSONResponse.make(["active_queues": .array(queues.map {
+                ["name": .string($0.name), "messages": .int($0.total), "consumed": .bool(consumed.contains($0.name))]
+            })])
         }
         router.get("/api/dead-letters") { _, _ in JSONResponse.make(.array(try await store.deadLetters())) }
         router.post("/api/dead-letters/purge") { _, _ in

@@ -45,7 +45,8 @@ struct PageRoutes {
             return HTML.page(title: task.name, active: "tasks", body: TaskPage.render(task, result: try await store.result(id)), brokerURL: brokerURL)
         }
         router.get("/queues") { _, _ in
-            let body = QueuesPage.render(queues: try await store.queueLengths(), bookkeeping: try await store.bookkeeping(),
+            let body = QueuesPage.render(queues: try await store.queueLengths(), consumed: try await store.consumedQueues(),
+                                         bookkeeping: try await store.bookkeeping(),
                                          deadLetters: try await store.deadLetters())
             return HTML.page(title: "Queues", active: "queues", body: body, brokerURL: brokerURL)
         }

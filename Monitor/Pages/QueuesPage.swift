@@ -2,14 +2,15 @@ import TaskQ
 
 /// The Queues page: each queue and priority list, scheduled, unacked and dead letters.
 enum QueuesPage {
-    static func render(queues: [(name: String, total: Int, lists: [(String, Int)])],
+    static func render(queues: [(name: String, total: Int, lists: [(String, Int)])], consumed: Set<String>,
                        bookkeeping: (scheduled: Int, unacked: Int, dead: Int), deadLetters: [JSONValue]) -> String {
         let rows = queues.map { queue -> String in
             let lists = queue.lists.map { list, length in
                 let label = list.replacingOccurrences(of: CeleryKeys.separator, with: " · priority ")
                 return "<span class=\"list\">\(HTML.escape(label)): \(length)</span>"
             }.joined(separator: " ")
-            return "<tr><td><code>\(HTML.escape(queue.name))</code></td><td>\(queue.total)</td><td>\(lists)</td></tr>"
+            let orphan = consumed.contains(queue.name) ? "" : " <span class=\"warning unconsumed\">no worker consumes it</span>"
+            return "<tr><td><code>\(HTML.escape(queue.name))</code>\(orphan)</td><td>\(queue.total)</td><td>\(lists)</td></tr>"
         }.joined()
         let dead = deadLetters.map { entry -> String in
             let raw = entry["raw"]?.stringValue ?? entry["raw"]?.jsonText ?? ""

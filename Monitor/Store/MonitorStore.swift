@@ -227,13 +227,47 @@ final class MonitorStore: Sendable {
 
     // MARK: - Queues
 
-    /// Queue names: those workers consume, plus `celery`.
+    /// Queue names: those workers consume, `celery`, and any other queue holding messages
+    /// (a route to a queue no worker consumes shows up here, with `consumedQueues` telling).
     func queueNames() async throws -> [String] {
-        var names = Set(["celery"])
-        for worker in try await workers() {
-            names.formUnion(worker.record.queues)
-        }
+        var names = Set(["celery"]).union(try await consumedQueues())
+        names.formUnion(try await queuesWithMessages())
         return names.sorted()
+    }
+
+    /// The queues some worker that recorded its status consumes.
+    func consumedQueues() async throws -> Set<String> {
+        Set(try await workers().flatMap(\.record.queues))
+    }
+
+    /// The most keys one look for queue lists reads (a bounded `SCAN … TYPE list`).
+    static let queueScanLimit = 20_000
+
+    /// Queues found as lists in Redis: every list but TaskQ's and kombu's own bookkeeping and
+    /// pidbox reply lists, a priority list (`name␆␖3`) counted under its queue.
+    func queuesWithMessages() async throws -> Set<String> {
+        var found: Set<String> = []
+        var cursor = "0"
+        var read = 0
+        repeat {
+            let reply = try await broker.command(RedisCommand("SCAN", cursor, "COUNT", 1000, "TYPE", "list"))
+            guard let parts = reply.array, parts.count == 2 else { break }
+            cursor = parts[0].string ?? "0"
+            for key in parts[1].array ?? [] {
+                guard let name = key.string else { continue }
+                read += 1
+                let queue = name.components(separatedBy: CeleryKeys.separator).first ?? name
+                if Self.isBookkeeping(queue) { continue }
+                found.insert(queue)
+            }
+        } while cursor != "0" && read < Self.queueScanLimit
+        return found
+    }
+
+    /// Lists that are not task queues: TaskQ's and kombu's own, and pidbox reply lists.
+    static func isBookkeeping(_ list: String) -> Bool {
+        list.hasPrefix("taskq:") || list.hasPrefix("_kombu") || list.hasPrefix("unacked") || list.hasSuffix(".reply.celery.pidbox")
+            || list.contains("celeryev") || list.hasPrefix("celery-task-meta")
     }
 
     /// Length of each queue (its four priority lists), and of each list.
