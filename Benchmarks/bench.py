@@ -578,7 +578,8 @@ def main():
                         help="worker flags of TaskQ's best drain setting")
     parser.add_argument("--timeout", type=float, default=300, help="seconds a drain may take")
     parser.add_argument("--quick", action="store_true", help="smoke run: N=2000, 1 run, 200 round trips, 40 CPU tasks")
-    parser.add_argument("--only", default="drain,enqueue,roundtrip,cpu", help="comma-separated phases to run")
+    parser.add_argument("--only", default="drain,enqueue,roundtrip,cpu,io",
+                        help="comma-separated phases to run: drain, enqueue, roundtrip, cpu, io")
     parser.add_argument("--out", default="/tmp/taskq-bench.md", help="markdown report path")
     options = parser.parse_args()
     if options.quick:
@@ -593,6 +594,9 @@ def main():
     r = options.repeat
     bench.phases = ((8 if options.celery_n > 0 else 4) * r if "drain" in only else 0) + (4 * r if "enqueue" in only else 0) + \
         (2 * r if "roundtrip" in only else 0) + (2 * r if "cpu" in only else 0)
+    if "io" in only:
+        import io_bench
+        bench.phases += io_bench.phases()
     machine = bench.machine()
     settings = {
         "N": options.n, "Celery N (drain, enqueue)": options.celery_n, "repeats": options.repeat, "round trips": options.roundtrips,
@@ -617,7 +621,11 @@ def main():
         bench.run_roundtrip()
     if "cpu" in only:
         bench.run_cpu()
+    if "io" in only:
+        io_bench.run(bench)
     text = bench.report(machine, settings)
+    if "io" in only:
+        text += io_bench.report(bench)
     text += f"\nTotal benchmark time: {time.monotonic() - started:.0f} s.\n"
     Path(options.out).write_text(text)
     log("")

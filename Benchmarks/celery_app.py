@@ -39,3 +39,10 @@ def spin(seconds):
     while time.monotonic() < deadline:
         counter += 1
     return seconds
+
+
+@app.task(name="tasks.sleep")
+def sleep(seconds):
+    """Waits `seconds` (under -P gevent a cooperative wait), like the Swift example's tasks.sleep."""
+    time.sleep(seconds)
+    return seconds

@@ -4,7 +4,7 @@
 #   Benchmarks/run.sh                 # full run (N=20000, 3 repeats), ≈ 6–10 minutes
 #   Benchmarks/run.sh --quick         # smoke run, ≈ 1 minute
 #   Benchmarks/run.sh -n 50000 --out /tmp/bench.md
-#   Benchmarks/run.sh --only drain    # some phases only: drain,enqueue,roundtrip,cpu
+#   Benchmarks/run.sh --only drain    # some phases only: drain,enqueue,roundtrip,cpu,io
 #
 # Installs what is missing (apt packages through scripts/install-deps, Celery in
 # .venv), builds TaskQ in release mode with the Swift runtime linked statically, as
@@ -23,10 +23,10 @@ if [[ ! -x .venv/bin/python ]]; then
     echo "run.sh: creating .venv"
     python3 -m venv .venv
 fi
-if ! .venv/bin/python -c 'import celery, kombu, redis, packaging, sys; sys.exit(celery.__version__ != "5.7.0")' 2>/dev/null; then
-    echo "run.sh: installing celery[redis]==5.7.0 into .venv"
-    # kombu 5.7.0 imports `packaging` without declaring it.
-    .venv/bin/pip install -q "celery[redis]==5.7.0" "kombu==5.7.0" "packaging>=23"
+if ! .venv/bin/python -c 'import celery, kombu, redis, packaging, gevent, sys; sys.exit(celery.__version__ != "5.7.0")' 2>/dev/null; then
+    echo "run.sh: installing celery[redis]==5.7.0 and gevent into .venv"
+    # kombu 5.7.0 imports `packaging` without declaring it; gevent is the I/O phase's Celery pool.
+    .venv/bin/pip install -q "celery[redis]==5.7.0" "kombu==5.7.0" "packaging>=23" gevent
 fi
 
 scratch=${TASKQ_BENCH_SCRATCH:-$root/.build-release}
