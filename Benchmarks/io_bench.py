@@ -1,6 +1,7 @@
 """The I/O phase of the benchmark (`run.sh --only io`): many sleeping tasks at once.
 
-TaskQ's async pool (`-P async -c C`, its default two processes) against Celery's gevent
+TaskQ's async pool (`-P async -c C`, its default two processes; with task events and
+without) against Celery's gevent
 pool at the same concurrency (`-P gevent -c C`), and Celery prefork -c 2 for scale, on
 N × tasks.sleep(s) queued before the worker starts: wall time from the first claim to the
 last result, tasks/s, and the worker tree's peak RSS.
@@ -38,6 +39,8 @@ def drain(bench, system, flags, count, seconds, label):
 def configs(count, seconds):
     for concurrency in CONCURRENCIES:
         yield "taskq", ["-P", "async", "-c", str(concurrency)], f"{count}×sleep({seconds}) taskq async -c {concurrency}", concurrency
+        yield ("taskq", ["-P", "async", "-c", str(concurrency), "--without-events"],
+               f"{count}×sleep({seconds}) taskq async -c {concurrency} --without-events", concurrency)
         yield "celery", ["--pool=gevent", "-c", str(concurrency)], f"{count}×sleep({seconds}) celery gevent -c {concurrency}", concurrency
     if count * seconds / 2 <= 60:
         yield "celery", ["--pool=prefork", "-c", "2"], f"{count}×sleep({seconds}) celery prefork -c 2", 2

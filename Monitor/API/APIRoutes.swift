@@ -66,6 +66,9 @@ struct APIRoutes {
         router.post("/api/worker/pool/shrink/:name") { request, context in
             try await pool(grow: false, worker: try await knownWorker(context), RequestInput(request))
         }
+        router.post("/api/worker/pool/autoscale/:name") { request, context in
+            try await autoscale(worker: try await knownWorker(context), RequestInput(request))
+        }
     }
 
     private func knownWorker(_ context: BasicRequestContext) async throws -> String {
@@ -214,6 +217,16 @@ struct APIRoutes {
         let replies = try await app.control.inspect(grow ? "pool_grow" : "pool_shrink", arguments: ["n": .int(count)], destination: [worker])
         _ = try controlMessage(replies[worker], worker: worker, task: nil)
         return JSONResponse.make(["message": .string("\(grow ? "Growing" : "Shrinking") '\(worker)' worker's pool by \(count)")])
+    }
+
+    /// Flower's autoscale call: new `min` and `max` children for a prefork worker.
+    private func autoscale(worker: String, _ input: RequestInput) async throws -> Response {
+        guard let minimum = try input.int("min"), let maximum = try input.int("max") else {
+            throw MonitorError.badRequest("autoscale needs min and max")
+        }
+        let replies = try await app.control.inspect("autoscale", arguments: ["max": .int(maximum), "min": .int(minimum)], destination: [worker])
+        _ = try controlMessage(replies[worker], worker: worker, task: nil)
+        return JSONResponse.make(["message": .string("Autoscaling '\(worker)' worker (min=\(minimum), max=\(maximum))")])
     }
 
     /// `{"message": ok}` from a worker's control reply, or the error it stands for: 404 for a task

@@ -122,8 +122,16 @@ enum Assets {
       });
       document.addEventListener('submit', function (e) {
         var form = e.target; if (!form.hasAttribute('data-action-form')) return; e.preventDefault();
+        var worker = form.getAttribute('data-worker');
+        if (!form.elements.task) {
+          var fields = Array.prototype.map.call(form.querySelectorAll('input[name]'), function (input) {
+            return encodeURIComponent(input.name) + '=' + encodeURIComponent(input.value);
+          });
+          post(form.getAttribute('data-action-form') + encodeURIComponent(worker), fields.join('&'));
+          return;
+        }
         var url = form.getAttribute('data-action-form') + encodeURIComponent(form.elements.task.value);
-        post(url, 'workername=' + encodeURIComponent(form.getAttribute('data-worker')) + '&ratelimit=' + encodeURIComponent(form.elements.ratelimit.value));
+        post(url, 'workername=' + encodeURIComponent(worker) + '&ratelimit=' + encodeURIComponent(form.elements.ratelimit.value));
       });
     })();
     """

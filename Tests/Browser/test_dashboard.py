@@ -132,3 +132,14 @@ def test_dashboard_screenshots(stack, browser):
     WebDriverWait(browser, 10).until(lambda d: (cell_text(d, "h1") or "").startswith("Worker browser@"))
     assert "Registered tasks" in browser.page_source
     browser.save_screenshot(str(ARTIFACTS / "worker.png"))
+
+
+def test_worker_page_autoscale_form_sets_new_bounds(stack, browser):
+    name = next(iter(stack.api("/api/workers")))
+    browser.get(f"{stack.base}/worker/{name}")
+    form = browser.find_element(By.CSS_SELECTOR, 'form[data-action-form="/api/worker/pool/autoscale/"]')
+    form.find_element(By.NAME, "min").send_keys("2")
+    form.find_element(By.NAME, "max").send_keys("3")
+    form.find_element(By.CSS_SELECTOR, "button[type=submit]").click()
+    WebDriverWait(browser, 15).until(lambda d: "Autoscaling" in (cell_text(d, "#action-result") or ""))
+    assert cell_text(browser, "#action-result") == f"Autoscaling '{name}' worker (min=2, max=3)"

@@ -59,7 +59,8 @@ struct RunFrameTests {
 
     @Test("frames of no known type, or without their job, are refused; a done frame without details is a failure")
     func badFrames() throws {
-        #expect(throws: ProtocolError.self) { try ToChild(frame: ["type": "cancel", "job": 1]) }
+        #expect(throws: ProtocolError.self) { try ToChild(frame: ["type": "explode", "job": 1]) }
+        #expect(throws: ProtocolError.self) { try ToChild(frame: ["type": "cancel"]) }
         #expect(throws: ProtocolError.self) { try ToChild(frame: ["type": "run", "task": "t"]) }
         #expect(throws: ProtocolError.self) { try FromChild(frame: ["type": "done"]) }
         #expect(throws: ProtocolError.self) { try FromChild(frame: ["job": 1]) }
