@@ -44,8 +44,8 @@ package struct WorkerCommand: AsyncParsableCommand {
     @Option(name: [.short, .customLong("loglevel")], help: "debug, info, warning, error or critical.")
     var loglevel: String = "warning"
 
-    @Option(name: .customLong("prefetch-multiplier"), help: "Messages held ahead per child (default 4; 0: as many as 5,000 in all).")
-    var prefetchMultiplier: Int = 4
+    @Option(name: .customLong("prefetch-multiplier"), help: "Messages held ahead per task slot (default 4; async pool: 1, its concurrency already holds that many; 0: as many as 5,000 in all).")
+    var prefetchMultiplier: Int?
 
     @Flag(name: .customLong("acks-late"), help: "Acknowledge after a task finishes, for tasks that do not say otherwise.")
     var acksLate = false
@@ -120,7 +120,9 @@ package struct WorkerCommand: AsyncParsableCommand {
         if !(autoscaleIdle > 0 && autoscaleIdle <= TimeLimitRange.longest) {
             throw ValidationError("--autoscale-idle must be a number of seconds above 0 (got \(autoscaleIdle))")
         }
-        if prefetchMultiplier < 0 { throw ValidationError("--prefetch-multiplier must be 0 or more (got \(prefetchMultiplier))") }
+        if let prefetchMultiplier, prefetchMultiplier < 0 {
+            throw ValidationError("--prefetch-multiplier must be 0 or more (got \(prefetchMultiplier))")
+        }
         if maxDeliveries < 1 { throw ValidationError("--max-deliveries must be at least 1 (got \(maxDeliveries))") }
     }
 
@@ -149,7 +151,7 @@ package struct WorkerCommand: AsyncParsableCommand {
             executable: try ExecutableLocator.locate(app), brokerURL: brokerURL, backendURL: backendURL,
             concurrency: concurrency ?? ProcessInfo.processInfo.activeProcessorCount,
             queues: queues.split(separator: ",").map { $0.trimmed() }.filter { !$0.isEmpty },
-            nodeName: name.contains("@") ? name : "\(name)@\(host)", prefetchMultiplier: prefetchMultiplier,
+            nodeName: name.contains("@") ? name : "\(name)@\(host)", prefetchMultiplier: prefetchMultiplier ?? (pool == PoolKind.async.rawValue ? 1 : 4),
             acksLate: acksLate, timeLimit: timeLimit, softTimeLimit: softTimeLimit, visibilityTimeout: visibilityTimeout,
             maxTasksPerChild: maxTasksPerChild, maxMemoryPerChild: maxMemoryPerChild, shutdownTimeout: shutdownTimeout,
             resultExpiry: resultExpires, sendTaskEvents: !withoutEvents, maxDeliveries: maxDeliveries)
