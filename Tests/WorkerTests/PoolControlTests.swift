@@ -5,30 +5,14 @@ import Testing
 
 @Suite("Pools under rate limits, and autoscale (needs Redis and child processes)", .serialized)
 struct PoolControlTests {
-    @Test("a per-worker 10/s limit holds under -P async -c 100: 50 tasks take at least 4.5 s")
-    func localRateLimitAsync() async throws {
+    @Test("rate limits hold under -P async -c 100: 10/s local (50 tasks) and 20/s shared (100 tasks) take at least 4.5 s",
+          arguments: [("tasks.limited", 50), ("tasks.shared_limited", 100)])
+    func rateLimitsAsync(task: String, count: Int) async throws {
         let url = try TestRedis.freshDatabase()
         let worker = try WorkerProcess(url: url, arguments: ["-P", "async", "-c", "100", "--processes", "2"])
         defer { worker.stop() }
-        let app = App("tests", broker: url.unmasked)
-        let started = Date()
-        let ids = try await app.sendBatch((0..<50).map { BatchCall(name: "tasks.limited", args: [.int($0)]) })
-        for id in ids { _ = try await app.asyncResult(id, as: Int.self).get(timeout: .seconds(30)) }
-        let elapsed = Date().timeIntervalSince(started)
-        #expect(elapsed >= 4.5, "50 tasks at 10/s took only \(elapsed) s")
-    }
-
-    @Test("a shared 20/s limit holds under -P async -c 100: 100 tasks take at least 4.5 s")
-    func globalRateLimitAsync() async throws {
-        let url = try TestRedis.freshDatabase()
-        let worker = try WorkerProcess(url: url, arguments: ["-P", "async", "-c", "100", "--processes", "2"])
-        defer { worker.stop() }
-        let app = App("tests", broker: url.unmasked)
-        let started = Date()
-        let ids = try await app.sendBatch((0..<100).map { BatchCall(name: "tasks.shared_limited", args: [.int($0)]) })
-        for id in ids { _ = try await app.asyncResult(id, as: Int.self).get(timeout: .seconds(30)) }
-        let elapsed = Date().timeIntervalSince(started)
-        #expect(elapsed >= 4.5, "100 tasks at 20/s took only \(elapsed) s")
+        let elapsed = try await timedBatch(url, task, count: count)
+        #expect(elapsed >= 4.5, "\(count) × \(task) took only \(elapsed) s")
     }
 
     /// The pool's processes as `inspect stats` reports them.

@@ -111,11 +111,7 @@ struct SemanticsTests {
             one.stop()
             two.stop()
         }
-        let app = App("tests", broker: url.unmasked)
-        let started = Date()
-        let ids = try await app.sendBatch((0..<100).map { BatchCall(name: "tasks.shared_limited", args: [.int($0)]) })
-        for id in ids { _ = try await app.asyncResult(id, as: Int.self).get(timeout: .seconds(30)) }
-        let elapsed = Date().timeIntervalSince(started)
+        let elapsed = try await timedBatch(url, "tasks.shared_limited", count: 100)
         #expect(elapsed >= 4.5, "100 tasks at 20/s took only \(elapsed) s")
         let onOne = one.log.components(separatedBy: "tasks.shared_limited[").count
         let onTwo = two.log.components(separatedBy: "tasks.shared_limited[").count
