@@ -87,6 +87,8 @@ struct SupervisorCore {
         switch event {
         case .started(let revoked):
             revokedIDs.merge(revoked, now: epoch)
+            // Children have the hello timeout from their spawn, not from the wait for Redis.
+            lifecycle = .starting(helloDeadline: now.addingTimeInterval(Self.helloTimeout))
             for _ in 0..<initialChildren { spawnChild() }
         case .claimed(let messages):
             credits.spent(messages.count)

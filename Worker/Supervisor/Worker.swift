@@ -140,6 +140,8 @@ public final class Worker: Service, @unchecked Sendable {
         for action in core.handle(measured(event), now: Date()) {
             try perform(action, answers: &answers)
         }
+        // An exited child's process object (and its pipe) goes with it.
+        if case .childExited(let child, _, _) = event { processes[child] = nil }
         for answer in answers { try feed(answer) }
         events.flush()
     }
