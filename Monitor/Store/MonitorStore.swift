@@ -114,7 +114,38 @@ final class MonitorStore: Sendable {
         if let temporary { commands.append(RedisCommand("DEL", temporary)) }
         let replies = try await broker.pipeline(commands)
         let ids = limit > 0 ? replies[rangeIndex].array?.compactMap(\.string) ?? [] : []
-        return TaskListing(tasks: try await listed(ids), total: replies[countIndex].integer ?? 0)
+        let tasks = try await listed(ids)
+        let stale = try await dropStale(ids: ids, found: tasks, query: query)
+        return TaskListing(tasks: tasks.filter { !stale.contains($0.id) }, total: max((replies[countIndex].integer ?? 0) - stale.count, 0))
+    }
+
+    /// Removes index entries that no longer describe their task, and returns their ids: a
+    /// hash that is gone, or one whose state or worker moved on while the index missed it (a
+    /// task id sent twice, or a record written by an older worker). Workers keep the indexes
+    /// exact otherwise, so this finds nothing in the usual case.
+    private func dropStale(ids: [String], found: [TaskRecord], query: TaskQuery) async throws -> Set<String> {
+        let byID = Dictionary(found.map { ($0.id, $0) }, uniquingKeysWith: { first, _ in first })
+        var commands: [RedisCommand] = []
+        var stale: Set<String> = []
+        for id in ids {
+            guard let record = byID[id] else {
+                stale.insert(id)
+                let keys = [HistoryKeys.all, query.state.map(HistoryKeys.state), query.taskName.map(HistoryKeys.name),
+                            query.workerName.map(HistoryKeys.worker)].compactMap { $0 }
+                commands += keys.map { RedisCommand("ZREM", $0, id) }
+                continue
+            }
+            if let state = query.state, record.state != state {
+                stale.insert(id)
+                commands.append(RedisCommand("ZREM", HistoryKeys.state(state), id))
+            }
+            if let worker = query.workerName, record.worker != worker {
+                stale.insert(id)
+                commands.append(RedisCommand("ZREM", HistoryKeys.worker(worker), id))
+            }
+        }
+        if !commands.isEmpty { _ = try await broker.pipeline(commands) }
+        return stale
     }
 
     /// Fields a scan reads per task: what search looks in, what the filters and sorts compare.

@@ -86,7 +86,7 @@ package struct WorkerCommand: AsyncParsableCommand {
     @Flag(name: [.customShort("E"), .customLong("task-events")], help: "Send task events (on by default; kept for Celery compatibility).")
     var taskEvents = false
 
-    @Flag(name: .customLong("without-events"), help: "Do not send task events.")
+    @Flag(name: .customLong("without-events"), help: "Do not send task events (Flower and `celery events` see none); the monitor's history is still recorded.")
     var withoutEvents = false
 
     package init() {}

@@ -114,7 +114,9 @@ struct MonitorReviewFixTests {
         var filler: [any RedisArgument] = []
         for index in 0..<20_000 { filler += [old + 10 + Double(index), "filler-\(index)"] }
         _ = try connection.pipeline([RedisCommand("ZADD", arguments: [HistoryKeys.all] + filler),
-                                     RedisCommand("ZADD", arguments: [HistoryKeys.state("FAILURE")] + filler)])
+                                     RedisCommand("ZADD", arguments: [HistoryKeys.state("FAILURE")] + filler)]
+            + (0..<20_000).map { RedisCommand("HSET", HistoryKeys.task("filler-\($0)"), "uuid", "filler-\($0)", "name", "tasks.other",
+                                              "state", "FAILURE", "worker", "w@h") })
         let monitor = try MonitorProcess(url: url)
         defer { monitor.stop() }
 

@@ -23,6 +23,10 @@ final class Job {
     private(set) var startedAt: Date?
     /// The hard time limit in force when it was sent to a child, in seconds.
     var hardLimit: Double?
+    /// The state this worker last wrote to the task's monitor history (`nil`: none yet).
+    var recordedState: String?
+    /// The task's score in the history's indexes, given with its first record.
+    var historyScore: Double?
 
     init(number: Int, message: TaskMessage, claimed: ClaimedMessage, info: TaskInfo, acksLate: Bool, receivedAt: Date) {
         self.number = number

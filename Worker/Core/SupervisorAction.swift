@@ -54,8 +54,9 @@ enum SupervisorAction {
     case recordRevoked([String], until: Double)
 
     // MARK: Events
-    /// A task event (and its history record) for `job`, with its fields.
-    case taskEvent(TaskEventKind, Job, [String: JSONValue])
+    /// A task event for `job`, with its fields: its history record, and the event itself
+    /// when `publish` (task events on).
+    case taskEvent(TaskEventKind, Job, [String: JSONValue], publish: Bool)
     /// A worker event (`worker-online`, `worker-heartbeat`, `worker-offline`).
     case workerEvent(WorkerEventKind)
     /// Record the worker's status for the monitor.

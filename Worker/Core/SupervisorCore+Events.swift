@@ -1,8 +1,8 @@
 import FoundationEssentials
 import TaskQ
 
-/// Task events: the counts the worker status shows, and the events themselves when task
-/// events are on (their fields are built only then).
+/// Task events: the counts the worker status shows, and the events themselves (published when
+/// task events are on; the monitor's history is written from them either way).
 extension SupervisorCore {
     mutating func taskEvent(_ kind: TaskEventKind, _ job: Job, _ makeFields: @autoclosure () -> [String: JSONValue] = [:]) {
         switch kind {
@@ -11,8 +11,7 @@ extension SupervisorCore {
         case .retried: counts.retried += 1
         default: break
         }
-        guard taskEventsEnabled else { return }
-        emit(.taskEvent(kind, job, makeFields()))
+        emit(.taskEvent(kind, job, makeFields(), publish: taskEventsEnabled))
     }
 
     /// The `task-received` fields of a job.

@@ -44,8 +44,9 @@ extension Worker {
         events.recordWorker(status.json)
     }
 
-    /// Queues a task event the core decided on, with its history record.
-    func publish(_ kind: TaskEventKind, _ job: Job, _ fields: [String: JSONValue]) {
+    /// Records a task event the core decided on in the monitor's history, and queues the event
+    /// itself when `publish` (task events on).
+    func publish(_ kind: TaskEventKind, _ job: Job, _ fields: [String: JSONValue], publish: Bool) {
         let type = kind.rawValue
         let now = String(Date().timeIntervalSince1970)
         var record: [TaskHistoryField: String] = [.worker: configuration.nodeName, .timestamp: now]
@@ -98,6 +99,21 @@ extension Worker {
         if type != "task-received" && job.message.name.isEmpty == false {
             record[.name] = job.message.name
         }
-        events.task(type, uuid: job.message.id, fields, state: state, history: record)
+        if publish { events.task(type, uuid: job.message.id, fields) }
+        let score = job.historyScore ?? history.score(receivedAt: job.receivedAt)
+        job.historyScore = score
+        history.record(uuid: job.message.id, score: score, previous: previousHistory(job),
+                       state: state, fields: record)
+        if let state { job.recordedState = state }
+    }
+
+    /// What the history's indexes hold for the job's task before this worker's first record:
+    /// nothing for a first delivery, not known for a redelivery or a retry (an earlier
+    /// delivery may have recorded it), and afterwards what this worker wrote.
+    private func previousHistory(_ job: Job) -> HistoryRecord.Previous {
+        if job.recordedState == nil && (job.message.retries > 0 || job.claimed.deliveries > 1 || job.message.redelivered) {
+            return .unknown
+        }
+        return .known(job.recordedState)
     }
 }

@@ -62,8 +62,8 @@ extension Worker {
             writes.markGone(holder: configuration.claimHolder)
         case .recordRevoked(let ids, let until):
             writes.recordRevoked(ids, until: until)
-        case .taskEvent(let kind, let job, let fields):
-            publish(kind, job, fields)
+        case .taskEvent(let kind, let job, let fields, let published):
+            publish(kind, job, fields, publish: published)
         case .workerEvent(let kind):
             events.worker(kind.rawValue, workerEventFields())
         case .recordStatus(let online):

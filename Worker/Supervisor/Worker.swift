@@ -32,6 +32,7 @@ public final class Worker: Service, @unchecked Sendable {
     /// Answers the chord joins on the result backend.
     let backendClient: RedisClient
     let events: EventDispatcher
+    let history: HistoryWriter
     let shutdownFlag = ShutdownFlag()
 
     // Event-loop state: touched only inside `runLoop()`.
@@ -55,8 +56,9 @@ public final class Worker: Service, @unchecked Sendable {
         rateClient = RedisClient(url: configuration.brokerURL, name: "taskq.ratelimit")
         backendClient = RedisClient(url: configuration.backendURL, name: "taskq.backend")
         events = EventDispatcher(node: configuration.nodeName, database: configuration.brokerURL.database, writer: broker)
-        events.maxTasks = configuration.historyMaxTasks
-        events.maxAge = configuration.historyMaxAge
+        history = HistoryWriter(node: configuration.nodeName, writer: broker)
+        history.maxTasks = configuration.historyMaxTasks
+        history.maxAge = configuration.historyMaxAge
         core = SupervisorCore(configuration: configuration, logLevel: logger.logLevel, now: Date())
     }
 
@@ -127,6 +129,8 @@ public final class Worker: Service, @unchecked Sendable {
             try feed(event)
             if core.lifecycle == .stopped { break }
         }
+        events.flush(force: true)
+        history.flush(force: true)
         control?.stop()
         claimer?.stop()
         writes.broker.stop()
@@ -134,7 +138,7 @@ public final class Worker: Service, @unchecked Sendable {
     }
 
     /// Hands one event to the core and carries out its actions, then the events those
-    /// actions answered at once (a child started or not), then flushes the task events.
+    /// actions answered at once (a child started or not), then flushes the task events and history.
     func feed(_ event: SupervisorEvent) throws {
         var answers: [SupervisorEvent] = []
         for action in core.handle(measured(event), now: Date()) {
@@ -144,6 +148,7 @@ public final class Worker: Service, @unchecked Sendable {
         if case .childExited(let child, _, _) = event { processes[child] = nil }
         for answer in answers { try feed(answer) }
         events.flush()
+        history.flush()
     }
 
     /// The event with what only the driver can measure: a child's memory, the process's usage.

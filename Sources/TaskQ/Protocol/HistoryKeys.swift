@@ -1,7 +1,8 @@
 /// The Redis keys under which workers record task history for the monitor.
 ///
-/// Each task is a hash `taskq:task:<id>` (its fields are ``TaskHistoryField``); sorted sets index them by time
-/// (all, by state, by name, by worker) so that listing and paging are cheap.
+/// Each task is a hash `taskq:task:<id>` (its fields are ``TaskHistoryField``); sorted sets index them
+/// (all, by state, by name, by worker) so that listing and paging are cheap. Every index scores a task
+/// by the time its worker received it, so one score bound trims them all together.
 package enum HistoryKeys {
     /// The hash of one task.
     package static func task(_ id: String) -> String { "taskq:task:" + id }
@@ -17,4 +18,8 @@ package enum HistoryKeys {
     package static let workers = "taskq:workers"
     /// Set of task names ever recorded.
     package static let taskNames = "taskq:task-names"
+    /// Set of worker node names that have a worker index.
+    package static let workerNames = "taskq:task-workers"
+    /// The states a worker records (each has an index).
+    package static let states = ["RECEIVED", "STARTED", "SUCCESS", "FAILURE", "RETRY", "REVOKED"]
 }

@@ -123,8 +123,13 @@ extension Array where Element == SupervisorAction {
     var exitRequests: [Int] { compactMap { if case .askChildToExit(let c) = $0 { return c } else { return nil } } }
     var drops: [(child: Int, job: Int)] { compactMap { if case .sendDrop(let c, let j) = $0 { return (c, j) } else { return nil } } }
     var granted: Int { reduce(0) { if case .grantCredits(let n) = $1 { return $0 + n } else { return $0 } } }
+    /// The task events published (task events on).
     var taskEvents: [(kind: TaskEventKind, id: String)] {
-        compactMap { if case .taskEvent(let kind, let job, _) = $0 { return (kind, job.message.id) } else { return nil } }
+        compactMap { if case .taskEvent(let kind, let job, _, true) = $0 { return (kind, job.message.id) } else { return nil } }
+    }
+    /// Every task event, published or not: what the monitor's history records.
+    var historyEvents: [(kind: TaskEventKind, id: String)] {
+        compactMap { if case .taskEvent(let kind, let job, _, _) = $0 { return (kind, job.message.id) } else { return nil } }
     }
     var workerEvents: [WorkerEventKind] { compactMap { if case .workerEvent(let k) = $0 { return k } else { return nil } } }
     var sharedTokenRequests: [Int] { compactMap { if case .askSharedToken(let job, _, _) = $0 { return job } else { return nil } } }

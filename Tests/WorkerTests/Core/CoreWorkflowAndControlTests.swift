@@ -101,12 +101,13 @@ struct CoreWorkflowAndControlTests {
         #expect(harness.handle(Self.control("cancel_consumer", ["queue": "nope"])).replies.first?["error"] != nil)
     }
 
-    @Test("disable_events stops task events but not the counts; enable_events turns them back on")
+    @Test("disable_events stops task events but not the counts or the history; enable_events turns them back on")
     func eventsToggle() {
         var harness = CoreHarness.running()
         harness.handle(Self.control("disable_events"))
         let quiet = harness.claim(harness.message(id: "a"))
         #expect(quiet.taskEvents.isEmpty)
+        #expect(quiet.historyEvents.map(\.kind) == [.received, .started])
         harness.done(1)
         #expect(harness.core.counts.succeeded == 1)
         harness.handle(Self.control("enable_events"))

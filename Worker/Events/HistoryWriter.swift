@@ -1,0 +1,83 @@
+import FoundationEssentials
+import TaskQ
+
+/// Writes the monitor's task history (`taskq:task:<id>` and its indexes), batched.
+///
+/// Records wait up to `flushInterval` (or until `flushCount` are waiting) and the records of
+/// one task within a batch merge into one: a short task received, started and finished in one
+/// window costs one `HSET` and a share of one call per index. The window is longer than the
+/// event window, since nobody waits on history the way Flower's live view waits on events.
+/// History is written whether or not task events are sent. Owned by the event loop.
+final class HistoryWriter {
+    private let node: String
+    private let writer: RedisWriter
+    /// Pending records by task id, in the order first seen.
+    private var order: [String] = []
+    private var pending: [String: HistoryRecord] = [:]
+    private var lastFlush = Date.distantPast
+    private var lastTrim = Date.distantPast
+    private var trimOwed = false
+    private var lastScore = 0.0
+    /// The longest a record waits before it is written.
+    static let flushInterval = 0.5
+    /// Records waiting that trigger a flush at once.
+    static let flushCount = 2_000
+    /// The shortest time between two trims of the history (a trim reads the index sizes).
+    static let trimInterval = 1.0
+    /// Tasks kept in the history (oldest dropped first).
+    var maxTasks = 100_000
+    /// Seconds a task stays in the history.
+    var maxAge = 3 * 86_400
+
+    init(node: String, writer: RedisWriter) {
+        self.node = node
+        self.writer = writer
+    }
+
+    /// A task's score in the indexes: its received time, a microsecond after the previous
+    /// task's when they came in one claim, so that a trim's score bound splits no batch.
+    func score(receivedAt: Date) -> Double {
+        lastScore = max(receivedAt.timeIntervalSince1970, lastScore + 0.000_001)
+        return lastScore
+    }
+
+    /// Queues a task's history change: `state` (if it names one) and the hash fields.
+    /// `score` is when this worker received the task; `previous` what the indexes held before.
+    func record(uuid: String, score: Double, previous: HistoryRecord.Previous, state: String?, fields: [TaskHistoryField: String]) {
+        if var record = pending[uuid] {
+            record.merge(fields, state: state)
+            pending[uuid] = record
+        } else {
+            pending[uuid] = HistoryRecord(score: score, previous: previous, state: state, fields: fields)
+            order.append(uuid)
+        }
+    }
+
+    /// Writes the waiting records in one script call when `flushInterval` has passed since the
+    /// last flush, enough are waiting, or `force` (at shutdown); trims at most every `trimInterval`.
+    /// A flush that waits for the trim interval owes a trim, which a later flush makes even
+    /// with no records: the history ends within its caps when the work stops.
+    func flush(force: Bool = false) {
+        let now = Date()
+        let trimDue = now.timeIntervalSince(lastTrim) >= Self.trimInterval
+        if order.isEmpty {
+            guard trimOwed && trimDue else { return }
+        } else {
+            guard force || order.count >= Self.flushCount || now.timeIntervalSince(lastFlush) >= Self.flushInterval else { return }
+        }
+        lastFlush = now
+        let trim = trimDue || force
+        if trim { lastTrim = now }
+        trimOwed = !trim
+        var arguments: [[UInt8]] = [Array(String(maxTasks).utf8), Array(String(maxAge).utf8),
+                                    Array(FixedPoint.text(now.timeIntervalSince1970, places: 6).utf8),
+                                    Array((trim ? "1" : "0").utf8), Array(node.utf8)]
+        arguments.reserveCapacity(5 + order.count * 40)
+        for uuid in order {
+            if let record = pending[uuid] { arguments.append(contentsOf: record.arguments(uuid: uuid)) }
+        }
+        pending.removeAll(keepingCapacity: true)
+        order.removeAll(keepingCapacity: true)
+        writer.enqueue([.script(TaskHistory.record, keys: [], arguments: arguments)])
+    }
+}
