@@ -18,8 +18,9 @@ public struct WorkerConfiguration: Sendable {
     public var queues: [String]
     /// The worker's node name, `name@host`.
     public var nodeName: String
-    /// Messages claimed ahead per child (Celery's `worker_prefetch_multiplier`). Default 4.
-    public var prefetchMultiplier: Int
+    /// Messages held ahead per task slot (Celery's `worker_prefetch_multiplier`), obeyed as given;
+    /// `nil` (the default) sizes it by the measured run time (see `PrefetchRule`).
+    public var prefetchMultiplier: Int?
     /// Acknowledge after the task finishes, for tasks that do not say otherwise. Default false.
     public var acksLate: Bool
     /// Default hard time limit in seconds.
@@ -65,7 +66,7 @@ public struct WorkerConfiguration: Sendable {
 
     /// Creates a configuration.
     public init(executable: String, brokerURL: RedisURL, backendURL: RedisURL, concurrency: Int, queues: [String],
-                nodeName: String, prefetchMultiplier: Int = 4, acksLate: Bool = false, timeLimit: Double? = nil,
+                nodeName: String, prefetchMultiplier: Int? = nil, acksLate: Bool = false, timeLimit: Double? = nil,
                 softTimeLimit: Double? = nil, visibilityTimeout: Double = 30, maxTasksPerChild: Int? = nil,
                 maxMemoryPerChild: Int? = nil, shutdownTimeout: Double = 60, resultExpiry: Int = 86_400,
                 sendTaskEvents: Bool = true, maxDeliveries: Int = 3) {

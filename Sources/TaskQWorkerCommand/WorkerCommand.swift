@@ -44,7 +44,7 @@ package struct WorkerCommand: AsyncParsableCommand {
     @Option(name: [.short, .customLong("loglevel")], help: "debug, info, warning, error or critical.")
     var loglevel: String = "warning"
 
-    @Option(name: .customLong("prefetch-multiplier"), help: "Messages held ahead per task slot (default 4; async pool: 1, its concurrency already holds that many; 0: as many as 5,000 in all).")
+    @Option(name: .customLong("prefetch-multiplier"), help: "Messages held ahead per task slot, obeyed as given (0: as many as 5,000 in all). Default: about 0.1 s of work per slot by the measured average run time, 1 to 128 per slot and at most 1,024 in all (or one per slot when -c is larger); 4 until a task has run.")
     var prefetchMultiplier: Int?
 
     @Flag(name: .customLong("acks-late"), help: "Acknowledge after a task finishes, for tasks that do not say otherwise.")
@@ -151,7 +151,7 @@ package struct WorkerCommand: AsyncParsableCommand {
             executable: try ExecutableLocator.locate(app), brokerURL: brokerURL, backendURL: backendURL,
             concurrency: concurrency ?? ProcessInfo.processInfo.activeProcessorCount,
             queues: queues.split(separator: ",").map { $0.trimmed() }.filter { !$0.isEmpty },
-            nodeName: name.contains("@") ? name : "\(name)@\(host)", prefetchMultiplier: prefetchMultiplier ?? (pool == PoolKind.async.rawValue ? 1 : 4),
+            nodeName: name.contains("@") ? name : "\(name)@\(host)", prefetchMultiplier: prefetchMultiplier,
             acksLate: acksLate, timeLimit: timeLimit, softTimeLimit: softTimeLimit, visibilityTimeout: visibilityTimeout,
             maxTasksPerChild: maxTasksPerChild, maxMemoryPerChild: maxMemoryPerChild, shutdownTimeout: shutdownTimeout,
             resultExpiry: resultExpires, sendTaskEvents: !withoutEvents, maxDeliveries: maxDeliveries)

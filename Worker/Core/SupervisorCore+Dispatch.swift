@@ -4,13 +4,22 @@ import TaskQ
 /// Dispatch: prefetch credits for the claimer, the choice of child, the run frame, and the
 /// start of a job's run (the rate gates are in `SupervisorCore+RateLimits.swift`).
 extension SupervisorCore {
+    /// The runnable messages the worker may hold now (see `PrefetchRule`).
+    var prefetchLimit: Int {
+        PrefetchRule(multiplier: configuration.prefetchMultiplier)
+            .limit(slots: children.count * configuration.pool.tasksPerChild, averageRuntime: placement.overallRuntime)
+    }
+
+    /// The prefetch multiplier in force now: the one given, or the default's current one.
+    var prefetchMultiplier: Int {
+        PrefetchRule(multiplier: configuration.prefetchMultiplier).multiplier(averageRuntime: placement.overallRuntime)
+    }
+
     /// Grants the claimer what the prefetch limit allows beyond what the worker holds.
     mutating func refillCredits() {
         guard lifecycle.acceptsWork, claiming else { return }
         let throttled = pending.reduce(0) { $0 + ($1.state.isWaitingForRate ? 1 : 0) }
-        let granted = credits.grant(children: children.count * configuration.pool.tasksPerChild,
-                                    multiplier: configuration.prefetchMultiplier,
-                                    held: pending.count + jobs.count, throttled: throttled)
+        let granted = credits.grant(limit: prefetchLimit, held: pending.count + jobs.count, throttled: throttled)
         if granted > 0 { emit(.grantCredits(granted)) }
     }
 

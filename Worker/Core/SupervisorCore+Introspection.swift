@@ -59,7 +59,7 @@ extension SupervisorCore {
                 "transport": "redis", "connect_timeout": 4, "transport_options": [:], "login_method": nil,
                 "uri_prefix": nil, "heartbeat": 120.0, "failover_strategy": "round-robin", "alternates": [],
             ],
-            "prefetch_count": .int(PrefetchCredits.limit(children: concurrency, multiplier: configuration.prefetchMultiplier)),
+            "prefetch_count": .int(prefetchLimit),
             "rusage": usage?.rusage ?? [:],
         ]
     }
@@ -90,7 +90,7 @@ extension SupervisorCore {
             "broker_url": .string(configuration.brokerURL.description),
             "result_backend": .string(configuration.backendURL.description),
             "task_acks_late": .bool(configuration.acksLate),
-            "worker_prefetch_multiplier": .int(configuration.prefetchMultiplier),
+            "worker_prefetch_multiplier": .int(prefetchMultiplier),
             "worker_concurrency": .int(configuration.concurrency),
             "worker_pool": .string(configuration.pool.kind.rawValue),
             "task_time_limit": configuration.timeLimit.map(JSONValue.double) ?? nil,

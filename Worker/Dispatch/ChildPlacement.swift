@@ -26,9 +26,14 @@ struct ChildPlacement {
     /// Moving average of each task's run time, in seconds.
     private(set) var averageRuntime: [String: Double] = [:]
 
-    /// Folds one run of `task` into its average (weight 0.2 for the new run).
+    /// Moving average of every task's run time, in seconds (nil until one ran).
+    private(set) var overallRuntime: Double?
+
+    /// Folds one run of `task` into its average and the overall one (weight 0.2 for the new run;
+    /// 0.02 overall, which averages over the last hundred runs or so of whatever ran).
     mutating func record(_ task: String, seconds: Double) {
         averageRuntime[task] = averageRuntime[task].map { $0 * 0.8 + seconds * 0.2 } ?? seconds
+        overallRuntime = overallRuntime.map { $0 * 0.98 + seconds * 0.02 } ?? seconds
     }
 
     /// Whether a job of `task` may wait in a child's queue.

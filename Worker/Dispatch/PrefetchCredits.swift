@@ -1,7 +1,7 @@
 /// Celery's prefetch limit, kept as credits the claimer may spend.
 ///
-/// The worker holds at most `children × --prefetch-multiplier` runnable messages
-/// (claimed, waiting or running; rate-limited ones do not count), and never more than
+/// The worker holds at most its limit of runnable messages (`PrefetchRule`: slots ×
+/// multiplier; claimed, waiting or running; rate-limited ones do not count), and never more than
 /// `maximumHeld` in all. Credits granted and not yet spent on a claim are `outstanding`,
 /// so a grant never asks for messages already on their way.
 struct PrefetchCredits: Equatable {
@@ -17,11 +17,11 @@ struct PrefetchCredits: Equatable {
         multiplier <= 0 ? maximumHeld : max(1, children * multiplier)
     }
 
-    /// The credits to grant now for a worker holding `held` messages of which `throttled`
-    /// wait for a rate limit; 0 when none. Granted credits count as outstanding.
-    mutating func grant(children: Int, multiplier: Int, held: Int, throttled: Int) -> Int {
+    /// The credits to grant now for a worker that may hold `limit` runnable messages and holds
+    /// `held`, of which `throttled` wait for a rate limit; 0 when none. Granted credits count as outstanding.
+    mutating func grant(limit: Int, held: Int, throttled: Int) -> Int {
         let runnable = held - throttled
-        let wanted = min(Self.limit(children: children, multiplier: multiplier) - runnable, Self.maximumHeld - held) - outstanding
+        let wanted = min(limit - runnable, Self.maximumHeld - held) - outstanding
         guard wanted > 0 else { return 0 }
         outstanding += wanted
         return wanted

@@ -19,7 +19,7 @@ struct CoreCreditsAndRatesTests {
 
     @Test("credits are granted up to children × multiplier and renewed as jobs finish")
     func creditsFollowHeldWork() {
-        var harness = CoreHarness.running()
+        var harness = CoreHarness.running { $0.prefetchMultiplier = 4 }
         // 8 granted at start; 8 claimed spend them all, and the worker holds 8: nothing more.
         let messages = (0..<8).map { harness.message("tasks.slow", id: "m\($0)") }
         #expect(harness.handle(.claimed(messages)).granted == 0)
@@ -33,6 +33,24 @@ struct CoreCreditsAndRatesTests {
         var harness = CoreHarness.running()
         #expect(harness.claim(harness.message("tasks.slow")).granted == 0)
         #expect(harness.core.credits.outstanding == 7)
+    }
+
+    @Test("by default the prefetch follows the run time: 4 per child at first, 128 for short tasks, 1 for long ones")
+    func adaptivePrefetch() {
+        var harness = CoreHarness.running()
+        #expect(harness.core.credits.outstanding == 8)
+        let first = (0..<8).map { harness.message("tasks.slow", id: "m\($0)") }
+        harness.handle(.claimed(first))
+        // Short runs: the limit grows to 128 per child, 256 in all.
+        var granted = 0
+        for job in 1...8 { granted += harness.done(job, after: 0.000_1).granted }
+        #expect(granted == 256)
+        #expect(harness.core.prefetchLimit == 256)
+        // Long runs pull the average up and the limit down to one per child.
+        let more = (0..<256).map { harness.message("tasks.slow", id: "n\($0)") }
+        harness.handle(.claimed(more))
+        for job in 9...300 where harness.core.jobs[job]?.child != nil { _ = harness.done(job, after: 2) }
+        #expect(harness.core.prefetchLimit == 2)
     }
 
     @Test("prefetch multiplier 0 means no limit but the most held in all")
