@@ -250,7 +250,9 @@ struct SemanticsTests {
     @Test("warm shutdown in the middle of a run loses nothing and runs nothing twice")
     func warmShutdownMidRun() async throws {
         let url = try TestRedis.freshDatabase()
-        let first = try WorkerProcess(url: url, arguments: ["-c", "2"], name: "warm1")
+        // Prefetch 4 per child, so the shutdown has prefetched messages to give back (the default
+        // holds one per child of tasks this long).
+        let first = try WorkerProcess(url: url, arguments: ["-c", "2", "--prefetch-multiplier", "4"], name: "warm1")
         let app = App("tests", broker: url.unmasked)
         let ids = try await app.sendBatch((0..<40).map { _ in BatchCall(name: "tasks.sleep", args: [0.2]) })
         _ = try await TestRedis.waitUntil(timeout: 30) { first.log.components(separatedBy: "] succeeded in").count > 5 }

@@ -114,55 +114,71 @@ enum BrokerScripts {
       if type(tag) ~= 'string' then return nil, 'envelope has no properties.delivery_tag string (not a kombu message?)' end
       return tag
     end
-    -- One multi-member ZADD and HSETs per list instead of one call per message.
-    local scores, entries, holders = {}, {}, {}
-    local seen = {}
-    local function flush()
+    -- Per batch of up to 500: one ZMSCORE (is a tag held already?) and one HMGET (its delivery
+    -- count) for all, then one multi-member ZADD and HSETs, instead of calls per message.
+    local function record(queue, batch)
+      local tags, reasons, lookup = {}, {}, {}
+      for j, msg in ipairs(batch) do
+        local tag, reason = propertiesTag(msg)
+        if tag == '' then tag, reason = nil, 'properties.delivery_tag is empty: the delivery could not be tracked' end
+        tags[j], reasons[j] = tag or false, reason
+        if tag then lookup[#lookup + 1] = tag end
+      end
+      local held, counts = {}, {}
+      if #lookup > 0 then
+        local scores = redis.call('ZMSCORE', KEYS[2], unpack(lookup))
+        local known = redis.call('HMGET', KEYS[3], unpack(lookup))
+        for k, tag in ipairs(lookup) do
+          held[tag] = scores[k]
+          counts[tag] = tonumber(known[k]) or 0
+        end
+      end
+      local quotedQueue = cjson.encode(queue)
+      local scores, entries, holders, deliveries = {}, {}, {}, {}
+      for j, msg in ipairs(batch) do
+        local tag, reason = tags[j], reasons[j]
+        if tag and held[tag] then
+          reason = 'properties.delivery_tag ' .. cjson.encode(tag) .. ' is already held by another delivery (the same message sent twice?)'
+          tag = false
+        end
+        if tag then
+          held[tag] = true
+          local count = counts[tag] + 1
+          scores[#scores + 1] = now
+          scores[#scores + 1] = tag
+          entries[#entries + 1] = tag
+          entries[#entries + 1] = '[' .. msg .. ', "", ' .. quotedQueue .. ']'
+          holders[#holders + 1] = tag
+          holders[#holders + 1] = node
+          deliveries[#deliveries + 1] = tag
+          deliveries[#deliveries + 1] = count
+          out[#out + 1] = queue
+          out[#out + 1] = tag
+          out[#out + 1] = msg
+          out[#out + 1] = tostring(count)
+        else
+          redis.call('LPUSH', KEYS[5], deadLetterJSON({reason = reason, queue = queue, time = tonumber(now)}, msg))
+          out[#out + 1] = queue
+          out[#out + 1] = ''
+          out[#out + 1] = msg
+          out[#out + 1] = reason
+        end
+      end
       if #scores > 0 then
         redis.call('ZADD', KEYS[2], unpack(scores))
         redis.call('HSET', KEYS[1], unpack(entries))
         redis.call('HSET', KEYS[4], unpack(holders))
-        scores, entries, holders = {}, {}, {}
+        redis.call('HSET', KEYS[3], unpack(deliveries))
       end
     end
     for i = 6, #KEYS do
       local queue = ARGV[i - 2]
-      local quotedQueue = cjson.encode(queue)
       while taken < limit do
         local asked = math.min(limit - taken, 500)
         local batch = redis.call('RPOP', KEYS[i], asked)
         if not batch then break end
-        for _, msg in ipairs(batch) do
-          taken = taken + 1
-          local tag, reason = propertiesTag(msg)
-          if tag == '' then
-            tag, reason = nil, 'properties.delivery_tag is empty: the delivery could not be tracked'
-          elseif tag and (seen[tag] or redis.call('HEXISTS', KEYS[1], tag) == 1) then
-            reason = 'properties.delivery_tag ' .. cjson.encode(tag) .. ' is already held by another delivery (the same message sent twice?)'
-            tag = nil
-          end
-          if tag then
-            seen[tag] = true
-            scores[#scores + 1] = now
-            scores[#scores + 1] = tag
-            entries[#entries + 1] = tag
-            entries[#entries + 1] = '[' .. msg .. ', "", ' .. quotedQueue .. ']'
-            holders[#holders + 1] = tag
-            holders[#holders + 1] = node
-            local count = redis.call('HINCRBY', KEYS[3], tag, 1)
-            out[#out + 1] = queue
-            out[#out + 1] = tag
-            out[#out + 1] = msg
-            out[#out + 1] = tostring(count)
-          else
-            redis.call('LPUSH', KEYS[5], deadLetterJSON({reason = reason, queue = queue, time = tonumber(now)}, msg))
-            out[#out + 1] = queue
-            out[#out + 1] = ''
-            out[#out + 1] = msg
-            out[#out + 1] = reason
-          end
-        end
-        flush()
+        taken = taken + #batch
+        record(queue, batch)
         if #batch < asked then break end
       end
     end
@@ -217,13 +233,30 @@ enum BrokerScripts {
     local ttl = tonumber(ARGV[1])
     local refused = {}
     local tags = {}
+    -- What the keys hold, a few hundred per MGET. MGET reads a key of another type as nil,
+    -- so when EXISTS counts more keys than MGET found, the nil ones are asked one by one.
+    local current, wrongType = {}, {}
+    for first = 5, #KEYS, 500 do
+      local last = math.min(first + 499, #KEYS)
+      local values = redis.call('MGET', unpack(KEYS, first, last))
+      local found = 0
+      for k = first, last do
+        current[k] = values[k - first + 1]
+        if current[k] then found = found + 1 end
+      end
+      if redis.call('EXISTS', unpack(KEYS, first, last)) > found then
+        for k = first, last do
+          if not current[k] and redis.call('TYPE', KEYS[k]).ok ~= 'none' then wrongType[k] = true end
+        end
+      end
+    end
     for i = 5, #KEYS do
       local json = ARGV[(i - 5) * 2 + 2]
       local tag = ARGV[(i - 5) * 2 + 3]
-      local current = redis.pcall('GET', KEYS[i])
-      if type(current) == 'table' and current.err then
+      local stored = current[i]
+      if wrongType[i] then
         refused[#refused + 1] = KEYS[i]
-      elseif not (current and string.find(current, '"status"%s*:%s*"SUCCESS"')) then
+      elseif not (stored and string.find(stored, '"status"%s*:%s*"SUCCESS"')) then
         if ttl > 0 then
           redis.call('SET', KEYS[i], json, 'EX', ttl)
         else

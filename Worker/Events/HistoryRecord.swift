@@ -11,36 +11,37 @@ struct HistoryRecord {
         case unknown
     }
 
+    /// The task's name, for the name index.
+    let name: String
     /// The task's score in every index: when this worker received it.
     let score: Double
     /// The state indexed before the first merged event.
     let previous: Previous
-    /// The last state named, if any.
-    var state: String?
-    /// The string fields of `taskq:task:<id>` (the name among them).
-    var fields: [TaskHistoryField: String]
+    /// The last state named.
+    var state: String
+    /// The fields of `taskq:task:<id>` to set.
+    var fields: HistoryFields
 
     /// Folds a later event's fields and state in.
-    mutating func merge(_ more: [TaskHistoryField: String], state newState: String?) {
-        fields.merge(more) { _, later in later }
-        if let newState { state = newState }
+    mutating func merge(_ more: HistoryFields, state newState: String) {
+        fields.append(more)
+        state = newState
     }
 
     /// The record as `TaskHistory.record` reads it: uuid, score, previous state ("" none,
-    /// "?" unknown), state or "", name, the field count, then the fields as name/value pairs.
-    func arguments(uuid: String) -> [[UInt8]] {
+    /// "?" unknown), state, name, the field count, then the fields as name/value pairs.
+    func arguments(uuid: String, into out: inout [[UInt8]]) {
         let before: String
         switch previous {
         case .known(let state): before = state ?? ""
         case .unknown: before = "?"
         }
-        var out: [[UInt8]] = [Array(uuid.utf8), Array(String(score).utf8), Array(before.utf8), Array((state ?? "").utf8),
-                              Array((fields[.name] ?? "").utf8), Array(String(fields.count).utf8)]
-        out.reserveCapacity(6 + fields.count * 2)
-        for (name, value) in fields {
-            out.append(Array(name.rawValue.utf8))
-            out.append(Array(value.utf8))
-        }
-        return out
+        out.append(Array(uuid.utf8))
+        out.append(Array(String(score).utf8))
+        out.append(Array(before.utf8))
+        out.append(Array(state.utf8))
+        out.append(Array(name.utf8))
+        out.append(Array(String(fields.count).utf8))
+        out.append(contentsOf: fields.flat)
     }
 }

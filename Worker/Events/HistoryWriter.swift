@@ -41,20 +41,17 @@ final class HistoryWriter {
         return lastScore
     }
 
-    /// Queues a task's history change: `state` (if it names one) and the hash fields.
-    /// `score` is when this worker received the task; `previous` what the indexes held before.
-    func record(uuid: String, score: Double, previous: HistoryRecord.Previous, state: String?, fields: [TaskHistoryField: String]) {
-        if var record = pending[uuid] {
-            record.merge(fields, state: state)
-            pending[uuid] = record
+    /// Queues a task's history change: its new `state` and hash fields. `score` is the task's
+    /// place in the indexes; `previous` what the indexes held before.
+    func record(uuid: String, name: String, score: Double, previous: HistoryRecord.Previous, state: String, fields: HistoryFields) {
+        if pending[uuid] != nil {
+            pending[uuid]?.merge(fields, state: state)
         } else {
-            pending[uuid] = HistoryRecord(score: score, previous: previous, state: state, fields: fields)
+            pending[uuid] = HistoryRecord(name: name, score: score, previous: previous, state: state, fields: fields)
             order.append(uuid)
         }
     }
 
-    /// Writes the waiting records in one script call when `flushInterval` has passed since the
-    /// last flush, enough are waiting, or `force` (at shutdown); trims at most every `trimInterval`.
     /// A flush that waits for the trim interval owes a trim, which a later flush makes even
     /// with no records: the history ends within its caps when the work stops.
     func flush(force: Bool = false) {
@@ -74,7 +71,7 @@ final class HistoryWriter {
                                     Array((trim ? "1" : "0").utf8), Array(node.utf8)]
         arguments.reserveCapacity(5 + order.count * 40)
         for uuid in order {
-            if let record = pending[uuid] { arguments.append(contentsOf: record.arguments(uuid: uuid)) }
+            pending[uuid]?.arguments(uuid: uuid, into: &arguments)
         }
         pending.removeAll(keepingCapacity: true)
         order.removeAll(keepingCapacity: true)

@@ -47,64 +47,63 @@ extension Worker {
     /// Records a task event the core decided on in the monitor's history, and queues the event
     /// itself when `publish` (task events on).
     func publish(_ kind: TaskEventKind, _ job: Job, _ fields: [String: JSONValue], publish: Bool) {
-        let type = kind.rawValue
+        if publish { events.task(kind.rawValue, uuid: job.message.id, fields) }
         let now = String(Date().timeIntervalSince1970)
-        var record: [TaskHistoryField: String] = [.worker: configuration.nodeName, .timestamp: now]
-        var state: String?
-        switch type {
-        case "task-received":
+        var record = HistoryFields()
+        record.add(.worker, configuration.nodeName)
+        record.add(.timestamp, now)
+        let state: String
+        switch kind {
+        case .received:
             state = "RECEIVED"
-            record[.received] = now
-            record[.name] = job.message.name
-            record[.args] = HistoryBounds.bounded(job.message.argsRepr)
-            record[.kwargs] = HistoryBounds.bounded(job.message.kwargsRepr)
-            if let args = HistoryBounds.keptJSON(.array(job.message.args)),
-               let kwargs = HistoryBounds.keptJSON(.object(job.message.kwargs)) {
-                record[.argsJSON] = args
-                record[.kwargsJSON] = kwargs
+            let message = job.message
+            record.add(.received, now)
+            record.add(.name, message.name)
+            record.add(.args, HistoryBounds.bounded(message.argsRepr))
+            record.add(.kwargs, HistoryBounds.bounded(message.kwargsRepr))
+            if let args = HistoryBounds.keptJSON(.array(message.args)), let kwargs = HistoryBounds.keptJSON(.object(message.kwargs)) {
+                record.add(.argsJSON, args)
+                record.add(.kwargsJSON, kwargs)
             }
-            record[.retries] = String(job.message.retries)
-            record[.rootID] = job.message.rootID ?? job.message.id
-            record[.parentID] = job.message.parentID ?? ""
-            record[.eta] = job.message.headers["eta"]?.stringValue ?? ""
-            record[.expires] = job.message.headers["expires"]?.stringValue ?? ""
-            record[.routingKey] = job.claimed.queue
-            record[.queue] = job.claimed.queue
-        case "task-started":
+            record.add(.retries, String(message.retries))
+            record.add(.rootID, message.rootID ?? message.id)
+            record.add(.parentID, message.parentID ?? "")
+            record.add(.eta, message.headers["eta"]?.stringValue ?? "")
+            record.add(.expires, message.headers["expires"]?.stringValue ?? "")
+            record.add(.routingKey, job.claimed.queue)
+            record.add(.queue, job.claimed.queue)
+        case .started:
             state = "STARTED"
-            record[.started] = now
-        case "task-succeeded":
+            record.add(.started, now)
+        case .succeeded:
             state = "SUCCESS"
-            record[.succeeded] = now
-            record[.result] = HistoryBounds.bounded(fields["result"]?.stringValue ?? "")
-            record[.runtime] = fields["runtime"]?.doubleValue.map { String($0) } ?? ""
-        case "task-failed":
+            record.add(.succeeded, now)
+            record.add(.result, HistoryBounds.bounded(fields["result"]?.stringValue ?? ""))
+            record.add(.runtime, fields["runtime"]?.doubleValue.map { String($0) } ?? "")
+        case .failed:
             state = "FAILURE"
-            record[.failed] = now
-            record[.exception] = HistoryBounds.bounded(fields["exception"]?.stringValue ?? "")
-            record[.traceback] = HistoryBounds.bounded(fields["traceback"]?.stringValue ?? "", limit: HistoryBounds.traceback)
-            if let started = job.startedAt { record[.runtime] = String(Date().timeIntervalSince(started)) }
-        case "task-retried":
+            record.add(.failed, now)
+            record.add(.exception, HistoryBounds.bounded(fields["exception"]?.stringValue ?? ""))
+            record.add(.traceback, HistoryBounds.bounded(fields["traceback"]?.stringValue ?? "", limit: HistoryBounds.traceback))
+            if let started = job.startedAt { record.add(.runtime, String(Date().timeIntervalSince(started))) }
+        case .retried:
             state = "RETRY"
-            record[.retried] = now
-            record[.exception] = HistoryBounds.bounded(fields["exception"]?.stringValue ?? "")
-            record[.traceback] = HistoryBounds.bounded(fields["traceback"]?.stringValue ?? "", limit: HistoryBounds.traceback)
-        case "task-revoked":
+            record.add(.retried, now)
+            record.add(.exception, HistoryBounds.bounded(fields["exception"]?.stringValue ?? ""))
+            record.add(.traceback, HistoryBounds.bounded(fields["traceback"]?.stringValue ?? "", limit: HistoryBounds.traceback))
+        case .revoked:
             state = "REVOKED"
-            record[.revoked] = now
-            record[.exception] = fields["expired"]?.boolValue == true ? "expired" : (fields["terminated"]?.boolValue == true ? "terminated" : "revoked")
-        default:
-            break
+            record.add(.revoked, now)
+            record.add(.exception, fields["expired"]?.boolValue == true ? "expired" : (fields["terminated"]?.boolValue == true ? "terminated" : "revoked"))
         }
-        if type != "task-received" && job.message.name.isEmpty == false {
-            record[.name] = job.message.name
-        }
-        if publish { events.task(type, uuid: job.message.id, fields) }
+        // The name goes with every record whose task this worker has not recorded yet (its
+        // received record may have been trimmed, or never written: a revoke at intake).
+        if kind != .received && job.recordedState == nil && !job.message.name.isEmpty { record.add(.name, job.message.name) }
         let score = job.historyScore ?? history.score(receivedAt: job.receivedAt)
         job.historyScore = score
-        history.record(uuid: job.message.id, score: score, previous: previousHistory(job),
+        history.record(uuid: job.message.id, name: job.message.name, score: score, previous: previousHistory(job),
                        state: state, fields: record)
-        if let state { job.recordedState = state }
+        job.recordedState = state
     }
 
     /// What the history's indexes hold for the job's task before this worker's first record:
