@@ -148,35 +148,24 @@ final class MonitorStore: Sendable {
         return stale
     }
 
-    /// Fields a scan reads per task: what search looks in, what the filters and sorts compare.
-    private static let scanFields: [TaskHistoryField] = [.uuid, .name, .state, .worker, .received, .started, .args, .kwargs, .result, .exception]
-
     private func scannedTasks(_ query: TaskQuery) async throws -> TaskListing {
         let low = query.receivedStart.map { String($0) } ?? "-inf"
         let high = query.receivedEnd.map { String($0) } ?? "+inf"
         let ids = try await broker.command(RedisCommand("ZREVRANGEBYSCORE", HistoryKeys.all, high, low, "LIMIT", 0, Self.scanLimit))
             .array?.compactMap(\.string) ?? []
-        // In chunks, only the fields compared; matches keep just what sorting needs.
+        // In chunks; matches keep just what sorting needs.
         let sortKeys = Set([TaskHistoryField.uuid, .name, .state, .received, .started].map(\.rawValue))
         var matching: [TaskRecord] = []
         var start = 0
         while start < ids.count {
-            let chunk = ids[start..<min(start + 1_000, ids.count)]
+            let chunk = Array(ids[start..<min(start + 1_000, ids.count)])
             start += chunk.count
-            let replies = try await broker.pipeline(chunk.map {
-                RedisCommand("HMGET", arguments: [HistoryKeys.task($0)] + Self.scanFields.map { $0.rawValue as any RedisArgument })
-            })
-            for reply in replies {
-                let values = reply.array ?? []
-                guard values.first?.string != nil else { continue }
-                var fields: [String: String] = [:]
-                for (field, value) in zip(Self.scanFields, values) { if let text = value.string { fields[field.rawValue] = text } }
-                let record = TaskRecord(fields: fields)
+            for record in try await fetched(chunk) {
                 guard (query.state.map { record.state == $0 } ?? true)
                     && (query.taskName.map { record.name == $0 } ?? true)
                     && (query.workerName.map { record.worker == $0 } ?? true)
                     && (query.search.map { $0.isEmpty || record.matches(search: $0) } ?? true) else { continue }
-                matching.append(TaskRecord(fields: fields.filter { sortKeys.contains($0.key) }))
+                matching.append(TaskRecord(fields: record.fields.filter { sortKeys.contains($0.key) }))
             }
         }
         if let sort = query.sortBy {
@@ -197,44 +186,33 @@ final class MonitorStore: Sendable {
         return TaskListing(tasks: try await listed(Array(page)), total: matching.count, scanLimit: Self.scanLimit)
     }
 
-    /// The fields a listing shows (Flower's task dict): every history field but the arguments'
-    /// JSON, which only the task's own page and Retry read.
-    private static let listingFields = TaskHistoryField.allCases.filter { $0 != .argsJSON && $0 != .kwargsJSON }
-
-    /// The listing fields of these ids (missing ones skipped), in order.
-    private func listed(_ ids: [String]) async throws -> [TaskRecord] {
-        guard !ids.isEmpty else { return [] }
-        let names = Self.listingFields.map { $0.rawValue as any RedisArgument }
-        let replies = try await broker.pipeline(ids.map { RedisCommand("HMGET", arguments: [HistoryKeys.task($0)] + names) })
-        return replies.compactMap { reply -> TaskRecord? in
-            let values = reply.array ?? []
-            guard values.first?.string != nil else { return nil }
-            var fields: [String: String] = [:]
-            for (field, value) in zip(Self.listingFields, values) { if let text = value.string { fields[field.rawValue] = text } }
-            return TaskRecord(fields: fields)
+    /// The records of these ids (missing ones skipped), in order: one `MGET` per 500.
+    private func fetched(_ ids: [String]) async throws -> [TaskRecord] {
+        var records: [TaskRecord] = []
+        records.reserveCapacity(ids.count)
+        var start = 0
+        while start < ids.count {
+            let chunk = ids[start..<min(start + 500, ids.count)]
+            start += chunk.count
+            let reply = try await broker.command(RedisCommand("MGET", arguments: chunk.map { HistoryKeys.task($0) as any RedisArgument }))
+            for value in reply.array ?? [] {
+                if let bytes = value.bytes, let fields = TaskHistoryJSON.decode(bytes) { records.append(TaskRecord(fields: fields)) }
+            }
         }
+        return records
     }
 
-    /// The records of these ids (missing ones skipped), in order.
-    private func records(_ ids: [String]) async throws -> [TaskRecord] {
-        guard !ids.isEmpty else { return [] }
-        let replies = try await broker.pipeline(ids.map { RedisCommand("HGETALL", HistoryKeys.task($0)) })
-        return replies.compactMap { reply -> TaskRecord? in
-            let items = reply.array ?? []
-            guard !items.isEmpty else { return nil }
-            var fields: [String: String] = [:]
-            var index = 0
-            while index + 1 < items.count {
-                fields[items[index].string ?? ""] = items[index + 1].string ?? ""
-                index += 2
-            }
-            return TaskRecord(fields: fields)
+    /// The records of a listing page (Flower's task dict; the arguments' JSON, which only the
+    /// task's own page and Retry read, left out).
+    private func listed(_ ids: [String]) async throws -> [TaskRecord] {
+        try await fetched(ids).map { record in
+            TaskRecord(fields: record.fields.filter { $0.key != TaskHistoryField.argsJSON.rawValue && $0.key != TaskHistoryField.kwargsJSON.rawValue })
         }
     }
 
     /// One task by id.
     func task(_ id: String) async throws -> TaskRecord? {
-        try await guarded { try await records([id]).first }
+        try await guarded { try await fetched([id]).first }
     }
 
     /// Every task name seen in the history or registered by a worker.

@@ -104,8 +104,8 @@ struct MonitorReviewFixTests {
         let connection = try RedisConnection(url: url)
         defer { connection.close() }
         _ = try connection.pipeline([
-            RedisCommand("HSET", HistoryKeys.task("old-failure"), "uuid", "old-failure", "name", "tasks.fail", "state", "FAILURE",
-                         "worker", "w@h", "received", String(old), "exception", "DemoError('old')"),
+            RedisCommand("SET", HistoryKeys.task("old-failure"), TaskHistoryJSON.encode([(.uuid, "old-failure"), (.name, "tasks.fail"),
+                         (.state, "FAILURE"), (.worker, "w@h"), (.received, String(old)), (.exception, "DemoError('old')")])),
             RedisCommand("ZADD", HistoryKeys.all, old, "old-failure"),
             RedisCommand("ZADD", HistoryKeys.state("FAILURE"), old + 1, "old-failure"),
             RedisCommand("ZADD", HistoryKeys.name("tasks.fail"), old, "old-failure"),
@@ -115,8 +115,8 @@ struct MonitorReviewFixTests {
         for index in 0..<20_000 { filler += [old + 10 + Double(index), "filler-\(index)"] }
         _ = try connection.pipeline([RedisCommand("ZADD", arguments: [HistoryKeys.all] + filler),
                                      RedisCommand("ZADD", arguments: [HistoryKeys.state("FAILURE")] + filler)]
-            + (0..<20_000).map { RedisCommand("HSET", HistoryKeys.task("filler-\($0)"), "uuid", "filler-\($0)", "name", "tasks.other",
-                                              "state", "FAILURE", "worker", "w@h") })
+            + (0..<20_000).map { RedisCommand("SET", HistoryKeys.task("filler-\($0)"), TaskHistoryJSON.encode([(.uuid, "filler-\($0)"),
+                                              (.name, "tasks.other"), (.state, "FAILURE"), (.worker, "w@h")])) })
         let monitor = try MonitorProcess(url: url)
         defer { monitor.stop() }
 
@@ -136,8 +136,8 @@ struct MonitorReviewFixTests {
         // Flower: limit=0 is no limit (here: up to the 10,000 cap), not one task.
         try TestRedis.command(url, RedisCommand("DEL", HistoryKeys.all))
         _ = try connection.pipeline((0..<3).map { RedisCommand("ZADD", HistoryKeys.all, old + Double($0), "old-failure-\($0)") }
-            + (0..<3).map { RedisCommand("HSET", HistoryKeys.task("old-failure-\($0)"), "uuid", "old-failure-\($0)", "name", "tasks.fail",
-                                           "received", String(old + Double($0))) })
+            + (0..<3).map { RedisCommand("SET", HistoryKeys.task("old-failure-\($0)"), TaskHistoryJSON.encode([(.uuid, "old-failure-\($0)"),
+                                           (.name, "tasks.fail"), (.received, String(old + Double($0)))])) })
         #expect(try HTTP.get("\(monitor.base)/api/tasks?limit=0").json?.objectValue?.count == 3)
         #expect(try HTTP.get("\(monitor.base)/api/tasks?limit=-1").status == 400)
         #expect(try HTTP.get("\(monitor.base)/tasks?limit=0").status == 400)

@@ -19,12 +19,11 @@ extension WorkerProcess {
 
     /// The task's history fields as this worker's events wrote them (empty before its first event).
     package func history(of taskID: String) -> [TaskHistoryField: String] {
-        guard let items = (try? TestRedis.command(url, RedisCommand("HGETALL", HistoryKeys.task(taskID))))?.array else { return [:] }
+        guard let bytes = (try? TestRedis.command(url, RedisCommand("GET", HistoryKeys.task(taskID))))?.bytes,
+              let stored = TaskHistoryJSON.decode(bytes) else { return [:] }
         var fields: [TaskHistoryField: String] = [:]
-        for index in stride(from: 0, to: items.count - 1, by: 2) {
-            if let name = items[index].string.flatMap(TaskHistoryField.init(rawValue:)), let value = items[index + 1].string {
-                fields[name] = value
-            }
+        for (name, value) in stored {
+            if let field = TaskHistoryField(rawValue: name) { fields[field] = value }
         }
         return fields
     }

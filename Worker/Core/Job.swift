@@ -27,6 +27,9 @@ final class Job {
     var recordedState: String?
     /// The task's score in the history's indexes, given with its first record.
     var historyScore: Double?
+    /// The task's monitor history fields as this worker's events set them, oldest first
+    /// (a later value of a field wins); written whole at each history flush.
+    var historyFields: [(TaskHistoryField, String)] = []
 
     init(number: Int, message: TaskMessage, claimed: ClaimedMessage, info: TaskInfo, acksLate: Bool, receivedAt: Date) {
         self.number = number

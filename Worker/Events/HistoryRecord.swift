@@ -1,7 +1,7 @@
 import TaskQ
 
-/// One task's changes to its monitor history between two history flushes: the fields of
-/// every event merged (later ones win), the last state, and what the indexes held before.
+/// A task whose monitor history changed since the last history flush: the job (its fields
+/// and state as they stand at the flush) and what the indexes held before this window.
 struct HistoryRecord {
     /// What the history's state index holds for the task before this record is written.
     enum Previous: Equatable {
@@ -11,37 +11,26 @@ struct HistoryRecord {
         case unknown
     }
 
-    /// The task's name, for the name index.
-    let name: String
-    /// The task's score in every index: when this worker received it.
-    let score: Double
-    /// The state indexed before the first merged event.
+    /// The job, whose `historyFields`, `recordedState` and `historyScore` are written.
+    let job: Job
+    /// The state indexed before the first change in this window.
     let previous: Previous
-    /// The last state named.
-    var state: String
-    /// The fields of `taskq:task:<id>` to set.
-    var fields: HistoryFields
-
-    /// Folds a later event's fields and state in.
-    mutating func merge(_ more: HistoryFields, state newState: String) {
-        fields.append(more)
-        state = newState
-    }
 
     /// The record as `TaskHistory.record` reads it: uuid, score, previous state ("" none,
-    /// "?" unknown), state, name, the field count, then the fields as name/value pairs.
-    func arguments(uuid: String, into out: inout [[UInt8]]) {
+    /// "?" unknown), state, name, and the whole record as `TaskHistoryJSON`.
+    func arguments(into out: inout [[UInt8]]) {
         let before: String
         switch previous {
         case .known(let state): before = state ?? ""
         case .unknown: before = "?"
         }
-        out.append(Array(uuid.utf8))
-        out.append(Array(String(score).utf8))
+        let id = job.message.id
+        let state = job.recordedState ?? ""
+        out.append(Array(id.utf8))
+        out.append(Array(String(job.historyScore ?? 0).utf8))
         out.append(Array(before.utf8))
         out.append(Array(state.utf8))
-        out.append(Array(name.utf8))
-        out.append(Array(String(fields.count).utf8))
-        out.append(contentsOf: fields.flat)
+        out.append(Array(job.message.name.utf8))
+        out.append(TaskHistoryJSON.encode([(.uuid, id)] + job.historyFields + [(.state, state)]))
     }
 }

@@ -3,17 +3,18 @@ import TaskQ
 
 /// Writes the monitor's task history (`taskq:task:<id>` and its indexes), batched.
 ///
-/// Records wait up to `flushInterval` (or until `flushCount` are waiting) and the records of
-/// one task within a batch merge into one: a short task received, started and finished in one
-/// window costs one `HSET` and a share of one call per index. The window is longer than the
+/// Changed tasks wait up to `flushInterval` (or until `flushCount` are waiting); each is then
+/// written whole, as it stands: a short task received, started and finished in one window is
+/// written once, and a batch of tasks costs one `MSET` and one call per index touched. The window is longer than the
 /// event window, since nobody waits on history the way Flower's live view waits on events.
 /// History is written whether or not task events are sent. Owned by the event loop.
 final class HistoryWriter {
     private let node: String
     private let writer: RedisWriter
-    /// Pending records by task id, in the order first seen.
-    private var order: [String] = []
-    private var pending: [String: HistoryRecord] = [:]
+    /// Jobs whose history changed since the last flush, in the order first touched.
+    private var pending: [HistoryRecord] = []
+    /// The numbers of the jobs in `pending`.
+    private var touched: Set<Int> = []
     private var lastFlush = Date.distantPast
     private var lastTrim = Date.distantPast
     private var trimOwed = false
@@ -41,15 +42,12 @@ final class HistoryWriter {
         return lastScore
     }
 
-    /// Queues a task's history change: its new `state` and hash fields. `score` is the task's
-    /// place in the indexes; `previous` what the indexes held before.
-    func record(uuid: String, name: String, score: Double, previous: HistoryRecord.Previous, state: String, fields: HistoryFields) {
-        if pending[uuid] != nil {
-            pending[uuid]?.merge(fields, state: state)
-        } else {
-            pending[uuid] = HistoryRecord(name: name, score: score, previous: previous, state: state, fields: fields)
-            order.append(uuid)
-        }
+    /// Marks a job's history as changed (its `historyFields` and `recordedState` were just
+    /// updated); `previous` is what the indexes held before, used when this is the first change
+    /// since the last flush.
+    func touch(_ job: Job, previous: HistoryRecord.Previous) {
+        guard touched.insert(job.number).inserted else { return }
+        pending.append(HistoryRecord(job: job, previous: previous))
     }
 
     /// A flush that waits for the trim interval owes a trim, which a later flush makes even
@@ -57,10 +55,10 @@ final class HistoryWriter {
     func flush(force: Bool = false) {
         let now = Date()
         let trimDue = now.timeIntervalSince(lastTrim) >= Self.trimInterval
-        if order.isEmpty {
+        if pending.isEmpty {
             guard trimOwed && trimDue else { return }
         } else {
-            guard force || order.count >= Self.flushCount || now.timeIntervalSince(lastFlush) >= Self.flushInterval else { return }
+            guard force || pending.count >= Self.flushCount || now.timeIntervalSince(lastFlush) >= Self.flushInterval else { return }
         }
         lastFlush = now
         let trim = trimDue || force
@@ -69,12 +67,10 @@ final class HistoryWriter {
         var arguments: [[UInt8]] = [Array(String(maxTasks).utf8), Array(String(maxAge).utf8),
                                     Array(FixedPoint.text(now.timeIntervalSince1970, places: 6).utf8),
                                     Array((trim ? "1" : "0").utf8), Array(node.utf8)]
-        arguments.reserveCapacity(5 + order.count * 40)
-        for uuid in order {
-            pending[uuid]?.arguments(uuid: uuid, into: &arguments)
-        }
+        arguments.reserveCapacity(5 + pending.count * 6)
+        for record in pending { record.arguments(into: &arguments) }
         pending.removeAll(keepingCapacity: true)
-        order.removeAll(keepingCapacity: true)
+        touched.removeAll(keepingCapacity: true)
         writer.enqueue([.script(TaskHistory.record, keys: [], arguments: arguments)])
     }
 }

@@ -3,17 +3,17 @@ import TaskQ
 
 /// Records task events into Redis for the monitor, batched into one script call per flush.
 ///
-/// Per task the script makes one `HSET`; the indexes take one variadic call per index
-/// touched in the flush (the all-tasks index, this worker's, each task name and state), so a
-/// flush of thousands of tasks costs about as many calls as tasks, plus ten.
+/// The records go in one `MSET`; the indexes take one variadic call per index touched in the
+/// flush (the all-tasks index, this worker's, each task name and state), so a flush of
+/// thousands of tasks costs about ten calls.
 enum TaskHistory {
-    /// Applies a batch of task records: fields into `taskq:task:<id>`, the state, name and
+    /// Applies a batch of task records: each into `taskq:task:<id>`, the state, name and
     /// worker indexes, then (when asked to trim) drops the oldest beyond `maxTasks` and those
     /// older than `maxAge`.
     ///
     /// ARGV: maxTasks, maxAge, now, trim ("1" or "0"), this worker's node name, then per
     /// record (see `HistoryRecord.arguments`): uuid, score, previous state ("" none, "?" not
-    /// known: read it), state (or ""), name, field count N, then N name/value pairs.
+    /// known: read it), state (or ""), name, and the record's `TaskHistoryJSON`.
     ///
     /// Every index scores a task by its received time, so trimming is one score bound applied
     /// to every index (`ZREMRANGEBYSCORE`) and the hashes below it deleted: at most 5,000 tasks
@@ -31,39 +31,51 @@ enum TaskHistory {
       if b then list[#list + 1] = b end
     end
     local function chunked(command, key, list)
-      for s = 1, #list, 4000 do redis.call(command, key, unpack(list, s, math.min(s + 3999, #list))) end
-    end
-    local scored, byName, entered, left, elsewhere = {}, {}, {}, {}, {}
-    local i, records = 6, 0
-    while i <= #ARGV do
-      local uuid, score, before, state, name = ARGV[i], ARGV[i + 1], ARGV[i + 2], ARGV[i + 3], ARGV[i + 4]
-      local count = tonumber(ARGV[i + 5])
-      local key = '\(HistoryKeys.task(""))' .. uuid
-      local unknown = before == '?'
-      if unknown then
-        local old = redis.call('HMGET', key, \(lua(.state)), \(lua(.worker)))
-        before = old[1] or ''
-        if old[2] and old[2] ~= worker then add(elsewhere, old[2], uuid) end
+      for s = 1, #list, 4000 do
+        if key then redis.call(command, key, unpack(list, s, math.min(s + 3999, #list)))
+        else redis.call(command, unpack(list, s, math.min(s + 3999, #list))) end
       end
-      local flat = {\(lua(.uuid)), uuid}
-      for f = i + 6, i + 5 + count * 2 do flat[#flat + 1] = ARGV[f] end
+    end
+    -- A task may come twice in one batch (a retry's new message after the old one's RETRY):
+    -- its index entries follow its first record's previous state and its last record's state.
+    local scored, byName, entered, left, elsewhere, records = {}, {}, {}, {}, {}, {}
+    local tasks, order = {}, {}
+    for i = 6, #ARGV - 5, 6 do
+      local uuid, score, before, state, name, json = ARGV[i], ARGV[i + 1], ARGV[i + 2], ARGV[i + 3], ARGV[i + 4], ARGV[i + 5]
+      local key = '\(HistoryKeys.task(""))' .. uuid
+      local task = tasks[uuid]
+      if not task then
+        local unknown = before == '?'
+        if unknown then
+          local old = redis.call('GET', key)
+          before = old and string.match(old, '"\(TaskHistoryField.state.rawValue)":"(%u+)"') or ''
+          local oldWorker = old and string.match(old, '"\(TaskHistoryField.worker.rawValue)":"([^"]*)"')
+          if oldWorker and oldWorker ~= worker then add(elsewhere, oldWorker, uuid) end
+        end
+        task = {before = before, unknown = unknown}
+        tasks[uuid] = task
+        order[#order + 1] = uuid
+      end
+      task.state, task.score, task.name = state, score, name
+      records[#records + 1] = key
+      records[#records + 1] = json
+    end
+    for _, uuid in ipairs(order) do
+      local task = tasks[uuid]
+      local state, before = task.state, task.before
       if state ~= '' then
-        flat[#flat + 1] = \(lua(.state))
-        flat[#flat + 1] = state
-        if state ~= before or unknown then add(entered, state, score, uuid) end
+        if state ~= before or task.unknown then add(entered, state, task.score, uuid) end
         if before ~= '' and before ~= state then add(left, before, uuid) end
       end
-      redis.call('HSET', key, unpack(flat))
-      scored[#scored + 1] = score
+      scored[#scored + 1] = task.score
       scored[#scored + 1] = uuid
-      if name ~= '' then add(byName, name, score, uuid) end
-      records = records + 1
-      i = i + 6 + count * 2
+      if task.name ~= '' then add(byName, task.name, task.score, uuid) end
     end
+    chunked('MSET', nil, records)
     for state, ids in pairs(left) do chunked('ZREM', statePrefix .. state, ids) end
     for node, ids in pairs(elsewhere) do chunked('ZREM', workerPrefix .. node, ids) end
     for state, list in pairs(entered) do chunked('ZADD', statePrefix .. state, list) end
-    if records > 0 then
+    if #scored > 0 then
       chunked('ZADD', allKey, scored)
       chunked('ZADD', workerPrefix .. worker, scored)
       redis.call('SADD', '\(HistoryKeys.workerNames)', worker)
@@ -74,7 +86,7 @@ enum TaskHistory {
       end
       if #names > 0 then redis.call('SADD', '\(HistoryKeys.taskNames)', unpack(names)) end
     end
-    if not trim then return records end
+    if not trim then return #scored / 2 end
     local bound
     local excess = redis.call('ZCARD', allKey) - maxTasks
     if excess > 0 then
@@ -88,7 +100,7 @@ enum TaskHistory {
       if edge and tonumber(edge) < aged then aged = tonumber(edge) end
       if not bound or aged > bound then bound = aged end
     end
-    if not bound then return records end
+    if not bound then return #scored / 2 end
     local ids = redis.call('ZRANGEBYSCORE', allKey, '-inf', bound)
     for s = 1, #ids, 1000 do
       local keys = {}
@@ -106,9 +118,7 @@ enum TaskHistory {
       redis.call('ZREMRANGEBYSCORE', workerPrefix .. node, '-inf', bound)
       if redis.call('EXISTS', workerPrefix .. node) == 0 then redis.call('SREM', '\(HistoryKeys.workerNames)', node) end
     end
-    return records
+    return #scored / 2
     """)
 
-    /// A history hash field as a Lua string literal (no field name holds a quote or backslash).
-    private static func lua(_ field: TaskHistoryField) -> String { "'" + field.rawValue + "'" }
 }

@@ -49,60 +49,59 @@ extension Worker {
     func publish(_ kind: TaskEventKind, _ job: Job, _ fields: [String: JSONValue], publish: Bool) {
         if publish { events.task(kind.rawValue, uuid: job.message.id, fields) }
         let now = String(Date().timeIntervalSince1970)
-        var record = HistoryFields()
-        record.add(.worker, configuration.nodeName)
-        record.add(.timestamp, now)
+        var record: [(TaskHistoryField, String)] = []
+        func add(_ field: TaskHistoryField, _ value: String) { record.append((field, value)) }
+        if job.recordedState == nil { add(.worker, configuration.nodeName) }
+        add(.timestamp, now)
         let state: String
         switch kind {
         case .received:
             state = "RECEIVED"
             let message = job.message
-            record.add(.received, now)
-            record.add(.name, message.name)
-            record.add(.args, HistoryBounds.bounded(message.argsRepr))
-            record.add(.kwargs, HistoryBounds.bounded(message.kwargsRepr))
+            add(.received, now)
+            add(.name, message.name)
+            add(.args, HistoryBounds.bounded(message.argsRepr))
+            add(.kwargs, HistoryBounds.bounded(message.kwargsRepr))
             if let args = HistoryBounds.keptJSON(.array(message.args)), let kwargs = HistoryBounds.keptJSON(.object(message.kwargs)) {
-                record.add(.argsJSON, args)
-                record.add(.kwargsJSON, kwargs)
+                add(.argsJSON, args)
+                add(.kwargsJSON, kwargs)
             }
-            record.add(.retries, String(message.retries))
-            record.add(.rootID, message.rootID ?? message.id)
-            record.add(.parentID, message.parentID ?? "")
-            record.add(.eta, message.headers["eta"]?.stringValue ?? "")
-            record.add(.expires, message.headers["expires"]?.stringValue ?? "")
-            record.add(.routingKey, job.claimed.queue)
-            record.add(.queue, job.claimed.queue)
+            add(.retries, String(message.retries))
+            add(.rootID, message.rootID ?? message.id)
+            add(.parentID, message.parentID ?? "")
+            add(.eta, message.headers["eta"]?.stringValue ?? "")
+            add(.expires, message.headers["expires"]?.stringValue ?? "")
+            add(.routingKey, job.claimed.queue)
+            add(.queue, job.claimed.queue)
         case .started:
             state = "STARTED"
-            record.add(.started, now)
+            add(.started, now)
         case .succeeded:
             state = "SUCCESS"
-            record.add(.succeeded, now)
-            record.add(.result, HistoryBounds.bounded(fields["result"]?.stringValue ?? ""))
-            record.add(.runtime, fields["runtime"]?.doubleValue.map { String($0) } ?? "")
+            add(.succeeded, now)
+            add(.result, HistoryBounds.bounded(fields["result"]?.stringValue ?? ""))
+            add(.runtime, fields["runtime"]?.doubleValue.map { String($0) } ?? "")
         case .failed:
             state = "FAILURE"
-            record.add(.failed, now)
-            record.add(.exception, HistoryBounds.bounded(fields["exception"]?.stringValue ?? ""))
-            record.add(.traceback, HistoryBounds.bounded(fields["traceback"]?.stringValue ?? "", limit: HistoryBounds.traceback))
-            if let started = job.startedAt { record.add(.runtime, String(Date().timeIntervalSince(started))) }
+            add(.failed, now)
+            add(.exception, HistoryBounds.bounded(fields["exception"]?.stringValue ?? ""))
+            add(.traceback, HistoryBounds.bounded(fields["traceback"]?.stringValue ?? "", limit: HistoryBounds.traceback))
+            if let started = job.startedAt { add(.runtime, String(Date().timeIntervalSince(started))) }
         case .retried:
             state = "RETRY"
-            record.add(.retried, now)
-            record.add(.exception, HistoryBounds.bounded(fields["exception"]?.stringValue ?? ""))
-            record.add(.traceback, HistoryBounds.bounded(fields["traceback"]?.stringValue ?? "", limit: HistoryBounds.traceback))
+            add(.retried, now)
+            add(.exception, HistoryBounds.bounded(fields["exception"]?.stringValue ?? ""))
+            add(.traceback, HistoryBounds.bounded(fields["traceback"]?.stringValue ?? "", limit: HistoryBounds.traceback))
         case .revoked:
             state = "REVOKED"
-            record.add(.revoked, now)
-            record.add(.exception, fields["expired"]?.boolValue == true ? "expired" : (fields["terminated"]?.boolValue == true ? "terminated" : "revoked"))
+            add(.revoked, now)
+            add(.exception, fields["expired"]?.boolValue == true ? "expired" : (fields["terminated"]?.boolValue == true ? "terminated" : "revoked"))
         }
-        // The name goes with every record whose task this worker has not recorded yet (its
-        // received record may have been trimmed, or never written: a revoke at intake).
-        if kind != .received && job.recordedState == nil && !job.message.name.isEmpty { record.add(.name, job.message.name) }
-        let score = job.historyScore ?? history.score(receivedAt: job.receivedAt)
-        job.historyScore = score
-        history.record(uuid: job.message.id, name: job.message.name, score: score, previous: previousHistory(job),
-                       state: state, fields: record)
+        // The name goes with every record whose task this worker has not recorded yet (a revoke at intake).
+        if kind != .received && job.recordedState == nil && !job.message.name.isEmpty { add(.name, job.message.name) }
+        if job.historyScore == nil { job.historyScore = history.score(receivedAt: job.receivedAt) }
+        history.touch(job, previous: previousHistory(job))
+        job.historyFields += record
         job.recordedState = state
     }
 

@@ -1,4 +1,4 @@
-/// The fields of a task's history hash, `taskq:task:<id>` (see ``HistoryKeys``).
+/// The fields of a task's history record, `taskq:task:<id>` (see ``HistoryKeys`` and ``TaskHistoryJSON``).
 ///
 /// Workers write them as events arrive; the monitor reads them back as Flower's task dict.
 /// Every value is a string: times are epoch seconds as Swift prints a `Double`, reprs are

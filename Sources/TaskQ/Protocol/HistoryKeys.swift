@@ -1,10 +1,10 @@
 /// The Redis keys under which workers record task history for the monitor.
 ///
-/// Each task is a hash `taskq:task:<id>` (its fields are ``TaskHistoryField``); sorted sets index them
+/// Each task is a string `taskq:task:<id>` (``TaskHistoryJSON``: its fields are ``TaskHistoryField``); sorted sets index them
 /// (all, by state, by name, by worker) so that listing and paging are cheap. Every index scores a task
 /// by the time its worker received it, so one score bound trims them all together.
 package enum HistoryKeys {
-    /// The hash of one task.
+    /// The record of one task (``TaskHistoryJSON``).
     package static func task(_ id: String) -> String { "taskq:task:" + id }
     /// Every recorded task id, scored by first-seen time.
     package static let all = "taskq:tasks"

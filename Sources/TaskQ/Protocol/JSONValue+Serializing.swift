@@ -67,7 +67,7 @@ extension JSONValue {
     }
 
     /// Appends `text` as a quoted, escaped JSON string.
-    static func writeString(_ text: String, to output: inout [UInt8]) {
+    package static func writeString(_ text: String, to output: inout [UInt8]) {
         output.append(UInt8(ascii: "\""))
         // Most strings need no escaping: copy them whole, scanning their UTF-8 in place.
         let copiedWhole: Bool? = text.utf8.withContiguousStorageIfAvailable { bytes in
