@@ -14,7 +14,10 @@ final class EventDispatcher {
     private let database: Int
     private let writer: RedisWriter
     private var clock = 0
-    private var buffer: [JSONValue] = []
+    /// The waiting task events, serialized and separated by commas: the inside of the
+    /// `task.multi` array.
+    private var buffer: [UInt8] = []
+    private var buffered = 0
     private var lastFlush = Date.distantPast
     /// The longest a task event waits before it is published.
     static let flushInterval = 0.1
@@ -22,6 +25,7 @@ final class EventDispatcher {
     /// the worker's memory flat: at 1,000 the supervisor peaked 3 MB higher under load.
     static let flushCount = 100
     private let utcOffset: Double
+    private let pid = Int(getpid())
 
     init(node: String, database: Int, writer: RedisWriter) {
         self.node = node
@@ -33,11 +37,34 @@ final class EventDispatcher {
         utcOffset = -Double(parts.tm_gmtoff) / 3600
     }
 
-    /// Queues a task event (`task-received`, `task-succeeded`, ...) for the next flush.
+    /// Queues a task event (`task-received`, `task-succeeded`, ...) for the next flush,
+    /// serialized at once (no dictionary is built for the stamp fields).
     func task(_ type: String, uuid: String, _ fields: [String: JSONValue] = [:]) {
-        var body = fields
-        body["uuid"] = .string(uuid)
-        buffer.append(stamp(type, body))
+        clock += 1
+        if buffered > 0 { buffer.append(UInt8(ascii: ",")) }
+        buffered += 1
+        buffer.append(UInt8(ascii: "{"))
+        for (key, value) in fields where key != "uuid" {
+            JSONValue.writeString(key, to: &buffer)
+            buffer.append(UInt8(ascii: ":"))
+            value.write(to: &buffer)
+            buffer.append(UInt8(ascii: ","))
+        }
+        member("uuid", .string(uuid))
+        member("type", .string(type))
+        member("hostname", .string(node))
+        member("timestamp", .double(Date().timeIntervalSince1970))
+        member("utcoffset", .double(utcOffset))
+        member("pid", .int(pid))
+        member("clock", .int(clock), last: true)
+        buffer.append(UInt8(ascii: "}"))
+    }
+
+    private func member(_ key: String, _ value: JSONValue, last: Bool = false) {
+        JSONValue.writeString(key, to: &buffer)
+        buffer.append(UInt8(ascii: ":"))
+        value.write(to: &buffer)
+        if !last { buffer.append(UInt8(ascii: ",")) }
     }
 
     /// Publishes a worker event (`worker-online`, `worker-heartbeat`, `worker-offline`) at once,
@@ -50,14 +77,19 @@ final class EventDispatcher {
     /// Sends the buffered task events as one `task.multi` message, when `flushInterval` has
     /// passed since the last flush, enough are waiting, or `force` (at shutdown).
     func flush(force: Bool = false) {
-        guard !buffer.isEmpty else { return }
+        guard buffered > 0 else { return }
         let now = Date()
-        guard force || buffer.count >= Self.flushCount || now.timeIntervalSince(lastFlush) >= Self.flushInterval else { return }
+        guard force || buffered >= Self.flushCount || now.timeIntervalSince(lastFlush) >= Self.flushInterval else { return }
         lastFlush = now
-        let events = buffer
+        var body: [UInt8] = [UInt8(ascii: "[")]
+        body.reserveCapacity(buffer.count + 2)
+        body.append(contentsOf: buffer)
+        body.append(UInt8(ascii: "]"))
         buffer.removeAll(keepingCapacity: true)
-        publish(.array(events), routingKey: "task.multi")
+        buffered = 0
+        publish(bodyJSON: body, routingKey: "task.multi")
     }
+
     /// Records this worker's status for the monitor (`taskq:workers`).
     func recordWorker(_ status: JSONValue) {
         writer.enqueue([.command(RedisCommand("HSET", HistoryKeys.workers, node, status.serialized()))])
@@ -76,7 +108,11 @@ final class EventDispatcher {
     }
 
     private func publish(_ body: JSONValue, routingKey: String) {
-        let envelope = ControlEnvelope.envelope(body: body, headers: ["hostname": .string(node)], exchange: "celeryev",
+        publish(bodyJSON: body.serialized(), routingKey: routingKey)
+    }
+
+    private func publish(bodyJSON: [UInt8], routingKey: String) {
+        let envelope = ControlEnvelope.envelope(bodyJSON: bodyJSON, headers: ["hostname": .string(node)], exchange: "celeryev",
                                                 routingKey: routingKey, deliveryMode: 1)
         writer.enqueue([.command(RedisCommand("PUBLISH", CeleryKeys.eventChannel(database: database, routingKey: routingKey), envelope))])
     }

@@ -33,8 +33,17 @@ package enum ControlEnvelope {
     /// kombu's envelope around a JSON body (base64, as kombu's Redis transport writes it).
     package static func envelope(body: JSONValue, headers: [String: JSONValue], exchange: String, routingKey: String,
                                  deliveryMode: Int) -> [UInt8] {
-        JSONValue.object([
-            "body": .string(Data(body.serialized()).base64EncodedString()),
+        envelope(bodyJSON: body.serialized(), headers: headers, exchange: exchange, routingKey: routingKey, deliveryMode: deliveryMode)
+    }
+
+    /// kombu's envelope around a body already serialized as JSON.
+    package static func envelope(bodyJSON: [UInt8], headers: [String: JSONValue], exchange: String, routingKey: String,
+                                 deliveryMode: Int) -> [UInt8] {
+        var encoded: [UInt8] = []
+        encoded.reserveCapacity(bodyJSON.count * 4 / 3 + 4)
+        Base64.append(bodyJSON, to: &encoded)
+        return JSONValue.object([
+            "body": .string(String(decoding: encoded, as: UTF8.self)),
             "content-encoding": "utf-8",
             "content-type": "application/json",
             "headers": .object(headers),
