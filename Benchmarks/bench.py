@@ -13,7 +13,6 @@ import argparse
 import json
 import os
 import platform
-import signal
 import statistics
 import subprocess
 import sys
@@ -25,134 +24,10 @@ import redis
 HERE = Path(__file__).resolve().parent
 ROOT = HERE.parent
 VENV_BIN = Path(sys.executable).parent
-CLK_TCK = os.sysconf("SC_CLK_TCK")
 POLL = 0.002  # seconds between completion polls
 
 
-def log(text):
-    print(text, flush=True)
-
-
-# ---------------------------------------------------------------- /proc
-
-
-def proc_stat(pid):
-    """(utime+stime in seconds, pgid) of a process, or None."""
-    try:
-        raw = Path(f"/proc/{pid}/stat").read_text()
-    except OSError:
-        return None
-    fields = raw[raw.rindex(")") + 2:].split()
-    # fields[0] is state (field 3); utime is field 14, stime 15, pgrp 5.
-    return (int(fields[11]) + int(fields[12])) / CLK_TCK, int(fields[2])
-
-
-def group_pids(pgid):
-    pids = []
-    for entry in os.listdir("/proc"):
-        if entry.isdigit():
-            stat = proc_stat(int(entry))
-            if stat and stat[1] == pgid:
-                pids.append(int(entry))
-    return pids
-
-
-def tree_pids(root):
-    """`root` and all its descendants (children may start their own session or group)."""
-    parents = {}
-    for entry in os.listdir("/proc"):
-        if entry.isdigit():
-            try:
-                raw = Path(f"/proc/{entry}/stat").read_text()
-            except OSError:
-                continue
-            fields = raw[raw.rindex(")") + 2:].split()
-            if fields[0] != "Z":
-                parents.setdefault(int(fields[1]), []).append(int(entry))
-    found, todo = [], [root]
-    while todo:
-        pid = todo.pop()
-        found.append(pid)
-        todo.extend(parents.get(pid, []))
-    return found
-
-
-def status_kib(pid, field):
-    try:
-        for line in Path(f"/proc/{pid}/status").read_text().splitlines():
-            if line.startswith(field + ":"):
-                return int(line.split()[1])
-    except OSError:
-        pass
-    return 0
-
-
-def cpu_seconds(pids):
-    total = 0.0
-    for pid in pids:
-        stat = proc_stat(pid)
-        if stat:
-            total += stat[0]
-    return total
-
-
-# ---------------------------------------------------------------- workers
-
-
-class Worker:
-    """A worker started in its own process group, stopped as a group."""
-
-    def __init__(self, kind, argv, env, label):
-        self.kind = kind
-        self.label = label
-        self.started = time.monotonic()
-        self.process = subprocess.Popen(argv, env=env, cwd=HERE, start_new_session=True,
-                                        stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
-        self.pgid = self.process.pid
-        self.peak_rss_kib = 0
-
-    def pids(self):
-        return sorted(set(tree_pids(self.process.pid)) | set(group_pids(self.pgid)))
-
-    def children(self):
-        return [pid for pid in self.pids() if pid != self.process.pid]
-
-    def sample_rss(self):
-        total = sum(status_kib(pid, "VmRSS") for pid in self.pids())
-        self.peak_rss_kib = max(self.peak_rss_kib, total)
-        return total
-
-    def hwm_kib(self):
-        return sum(status_kib(pid, "VmHWM") for pid in self.pids())
-
-    def stop(self):
-        tree = self.pids()
-        if self.process.poll() is None:
-            try:
-                os.killpg(self.pgid, signal.SIGTERM)
-            except ProcessLookupError:
-                pass
-            try:
-                self.process.wait(timeout=15)
-            except subprocess.TimeoutExpired:
-                os.killpg(self.pgid, signal.SIGKILL)
-                self.process.wait()
-        # Children left behind by a supervisor that exited first.
-        for pid in set(group_pids(self.pgid)) | (set(tree) - {self.process.pid}):
-            if not Path(f"/proc/{pid}").exists():
-                continue
-            try:
-                os.kill(pid, signal.SIGKILL)
-            except ProcessLookupError:
-                pass
-        err = self.process.stderr.read().decode(errors="replace") if self.process.stderr else ""
-        self.process.stderr.close()
-        return err
-
-    def check_alive(self):
-        if self.process.poll() is not None:
-            err = self.process.stderr.read().decode(errors="replace")
-            raise SystemExit(f"bench: {self.label} exited early with {self.process.returncode}:\n{err[-3000:]}")
+from procs import Worker, cpu_seconds, log  # noqa: E402
 
 
 # ---------------------------------------------------------------- harness
@@ -338,15 +213,18 @@ class Bench:
             "ops_per_task": {name: calls / total for name, calls in sorted(ops.items(), key=lambda kv: -kv[1])},
             "hwm_mib": hwm / 1024,
             "rss_mib": worker.peak_rss_kib / 1024,
+            "pss_mib": worker.peak_pss_kib / 1024,
         }
         profile["n"] = n
         return n / seconds, n / (t_done - worker.started), startup, profile
 
     def run_drains(self):
         configs = [("taskq", "taskq -c 2", ["-c", "2"]),
+                   ("taskq", "taskq without events", ["-c", "2", "--without-events"]),
                    ("taskq", "taskq best", self.options.taskq_best.split()),
-                   ("celery", "celery solo", ["--pool=solo"]),
-                   ("celery", "celery prefork -c 2", ["--pool=prefork", "-c", "2"])]
+                   ("celery", "celery prefork -c 2", ["--pool=prefork", "-c", "2"]),
+                   ("celery", "celery prefork -c 2 -E", ["--pool=prefork", "-c", "2", "-E"]),
+                   ("celery", "celery solo", ["--pool=solo"])]
         if self.options.celery_n <= 0:
             configs = [config for config in configs if config[0] != "celery"]
         for mode in ("results", "ignore"):
@@ -356,8 +234,10 @@ class Bench:
                     self.record(f"drain.{mode}.{label}", rate)
                     self.record(f"drain_total.{mode}.{label}", total_rate)
                     self.record(f"startup.{label}", startup)
+                    self.record(f"calls.{mode}.{label}", sum(profile["ops_per_task"].values()))
                     if mode == "results":
                         self.record(f"rss.{label}", profile["rss_mib"])
+                        self.record(f"pss.{label}", profile["pss_mib"])
                         self.record(f"hwm.{label}", profile["hwm_mib"])
                         self.profiles[label] = profile
                     self.progress(f"drain {mode:7s} {label:20s} run {run + 1}: {rate:9.0f} tasks/s "
@@ -392,13 +272,13 @@ class Bench:
         count = self.options.roundtrips
         import celery_app  # noqa: E402
         self.redis.flushdb()
-        worker = self.start_taskq(self.options.taskq_best.split())
+        worker = self.start_taskq(["-c", "2"])
         try:
             for run in range(self.options.repeat):
                 report = self.taskq_bench("roundtrip", "-n", str(count), "--warmup", "50")
                 for q in ("p50", "p90", "p99"):
                     self.record(f"rtt.taskq.{q}", report[f"{q}_ms"])
-                self.progress(f"round trip taskq ({count}) run {run + 1}: p50 {report['p50_ms']:.3f} ms, "
+                self.progress(f"round trip taskq -c 2 ({count}) run {run + 1}: p50 {report['p50_ms']:.3f} ms, "
                               f"p90 {report['p90_ms']:.3f} ms, p99 {report['p99_ms']:.3f} ms")
         finally:
             worker.stop()
@@ -491,78 +371,16 @@ class Bench:
             text += f" ({'meets' if ok else 'misses'} ≥ {target:g}×)"
         return text
 
+    def ratio_value(self, a, b):
+        x, y = self.med(a), self.med(b)
+        return None if x is None or not y else x / y
+
     def check(self, key, limit, higher):
         value = self.med(key)
         if value is None:
             return "–"
         ok = value >= limit if higher else value <= limit
         return "met" if ok else "missed"
-
-    def report(self, machine, settings):
-        n = self.options.n
-        lines = ["## Results", "", f"N = {n:,} tasks for TaskQ, {self.options.celery_n:,} for Celery's drains and delay() loop "
-                 f"(rates are per second, so they compare); each figure is median [min–max] of {self.options.repeat} runs.", ""]
-        lines += ["| Figure | TaskQ | Celery | Ratio / target |", "|---|---|---|---|"]
-        best_celery = {}
-        for mode in ("results", "ignore"):
-            pair = [(f"drain.{mode}.celery solo"), (f"drain.{mode}.celery prefork -c 2")]
-            best_celery[mode] = max(pair, key=lambda k: self.med(k) or 0)
-        for mode, title in (("results", "with results"), ("ignore", "ignoreResult")):
-            bc = best_celery[mode]
-            lines.append(f"| Drain {title}, tasks/s: TaskQ -c 2 vs Celery solo | {self.fmt(f'drain.{mode}.taskq -c 2')} | "
-                         f"{self.fmt(f'drain.{mode}.celery solo')} | {self.ratio(f'drain.{mode}.taskq -c 2', f'drain.{mode}.celery solo')} |")
-            lines.append(f"| Drain {title}, tasks/s: TaskQ -c 2 vs Celery prefork -c 2 | {self.fmt(f'drain.{mode}.taskq -c 2')} | "
-                         f"{self.fmt(f'drain.{mode}.celery prefork -c 2')} | {self.ratio(f'drain.{mode}.taskq -c 2', f'drain.{mode}.celery prefork -c 2')} |")
-            target = 30 if mode == "results" else None
-            lines.append(f"| Drain {title}, tasks/s: TaskQ best vs Celery best ({bc.split('.')[-1]}) | "
-                         f"{self.fmt(f'drain.{mode}.taskq best')} | {self.fmt(bc)} | "
-                         f"{self.ratio(f'drain.{mode}.taskq best', bc, target)} |")
-        lines.append(f"| Drain with results incl. worker startup, tasks/s (best vs best) | {self.fmt('drain_total.results.taskq best')} | "
-                     f"{self.fmt(best_celery['results'].replace('drain.', 'drain_total.'))} | "
-                     f"{self.ratio('drain_total.results.taskq best', best_celery['results'].replace('drain.', 'drain_total.'))} |")
-        lines.append(f"| Worker startup to first claim, s (best config) | {self.fmt('startup.taskq best', 2)} | "
-                     f"{self.fmt('startup.' + best_celery['results'].split('.')[-1], 2)} | |")
-        lines.append(f"| Enqueue one at a time, /s (TaskQ sendTask vs Celery delay) | {self.fmt('enqueue.taskq single')} | "
-                     f"{self.fmt('enqueue.celery delay')} | {self.ratio('enqueue.taskq single', 'enqueue.celery delay', 10)} |")
-        lines.append(f"| Enqueue pipelined sendBatch ×1000, /s | {self.fmt('enqueue.taskq batch 1000')} | | "
-                     f"target ≥ 100,000/s: {self.check('enqueue.taskq batch 1000', 100_000, True)} |")
-        lines.append(f"| Enqueue pipelined sendBatch ×{n}, /s | {self.fmt(f'enqueue.taskq batch {n}')} | | "
-                     f"target ≥ 100,000/s: {self.check(f'enqueue.taskq batch {n}', 100_000, True)} |")
-        rt = self.options.roundtrips
-        for q, target in (("p50", 0.5), ("p90", None), ("p99", 2.0)):
-            extra = f"; target ≤ {target} ms: {self.check(f'rtt.taskq.{q}', target, False)}" if target else ""
-            lines.append(f"| Round trip delay().get() ×{rt:,} {q}, ms (TaskQ best vs Celery solo) | "
-                         f"{self.fmt(f'rtt.taskq.{q}', 3)} | {self.fmt(f'rtt.celery.{q}', 3)} | "
-                         f"{self.ratio(f'rtt.celery.{q}', f'rtt.taskq.{q}')} faster{extra} |")
-        ct = self.options.cpu_tasks
-        lines.append(f"| CPU-bound {ct}×50 ms, s: TaskQ -c 1 | {self.fmt('cpu.taskq -c 1', 2)} | | ideal {ct * 0.05:.1f} s |")
-        lines.append(f"| CPU-bound {ct}×50 ms, s: TaskQ -c 2 | {self.fmt('cpu.taskq -c 2', 2)} | | ideal {ct * 0.025:.1f} s |")
-        lines.append(f"| CPU-bound speedup -c 2 / -c 1 | {self.fmt('cpu.speedup', 2, '×')} | | "
-                     f"target ≥ 1.8×: {self.check('cpu.speedup', 1.8, True)} |")
-        lines.append(f"| Worker tree peak RSS during drain, MiB: TaskQ -c 2 vs Celery prefork -c 2 | {self.fmt('rss.taskq -c 2', 1)} | "
-                     f"{self.fmt('rss.celery prefork -c 2', 1)} | target ≤ 40 MB: {self.check('rss.taskq -c 2', 40 * 1e6 / 2**20, False)} |")
-        lines.append(f"| Worker tree sum of VmHWM, MiB: TaskQ -c 2 vs Celery prefork -c 2 | {self.fmt('hwm.taskq -c 2', 1)} | "
-                     f"{self.fmt('hwm.celery prefork -c 2', 1)} | |")
-        lines.append(f"| Worker tree peak RSS, MiB: TaskQ best vs Celery solo | {self.fmt('rss.taskq best', 1)} | "
-                     f"{self.fmt('rss.celery solo', 1)} | |")
-        lines += ["", "Every drain with results checks all N records (status SUCCESS, result = 2·i); every "
-                  "ignoreResult drain checks that none of the N was stored.", ""]
-        lines += ["## Where the drain time goes (last drain with results)", "",
-                  "| Worker | Drain s | Supervisor / main CPU s | Children CPU s | redis-server CPU s | Redis calls per task |",
-                  "|---|---|---|---|---|---|"]
-        for label, profile in self.profiles.items():
-            ops = ", ".join(f"{name} {value:.2f}" for name, value in list(profile["ops_per_task"].items())[:10])
-            total_ops = sum(profile["ops_per_task"].values())
-            lines.append(f"| {label} | {profile['seconds']:.2f} | {profile['supervisor_cpu']:.2f} | "
-                         f"{profile['children_cpu']:.2f} | {profile['redis_cpu']:.2f} | {total_ops:.2f}: {ops} |")
-        lines += ["", "(CPU from /proc/<pid>/stat utime+stime between the first claim and the last result; "
-                  "Redis calls from INFO commandstats minus the harness's own polling, "
-                  "so commands run inside Lua scripts count as well as the EVALSHA that ran them.)", ""]
-        lines += ["## Machine and versions", "", "| | |", "|---|---|"]
-        lines += [f"| {k} | {v} |" for k, v in machine.items()]
-        lines += ["", "## Settings", "", "| | |", "|---|---|"]
-        lines += [f"| {k} | `{v}` |" for k, v in settings.items()]
-        return "\n".join(lines) + "\n"
 
 
 def main():
@@ -578,8 +396,8 @@ def main():
                         help="worker flags of TaskQ's best drain setting")
     parser.add_argument("--timeout", type=float, default=300, help="seconds a drain may take")
     parser.add_argument("--quick", action="store_true", help="smoke run: N=2000, 1 run, 200 round trips, 40 CPU tasks")
-    parser.add_argument("--only", default="drain,enqueue,roundtrip,cpu,io",
-                        help="comma-separated phases to run: drain, enqueue, roundtrip, cpu, io")
+    parser.add_argument("--only", default="drain,enqueue,roundtrip,cpu,io,scale",
+                        help="comma-separated phases to run: drain, enqueue, roundtrip, cpu, io, scale")
     parser.add_argument("--out", default="/tmp/taskq-bench.md", help="markdown report path")
     options = parser.parse_args()
     if options.quick:
@@ -589,21 +407,27 @@ def main():
         options.roundtrips = 200
         options.cpu_tasks = 40
     sys.path.insert(0, str(HERE))
+    import report
     bench = Bench(options)
     only = set(options.only.split(","))
     r = options.repeat
-    bench.phases = ((8 if options.celery_n > 0 else 4) * r if "drain" in only else 0) + (4 * r if "enqueue" in only else 0) + \
+    bench.phases = ((12 if options.celery_n > 0 else 6) * r if "drain" in only else 0) + (4 * r if "enqueue" in only else 0) + \
         (2 * r if "roundtrip" in only else 0) + (2 * r if "cpu" in only else 0)
     if "io" in only:
         import io_bench
         bench.phases += io_bench.phases()
+    if "scale" in only:
+        import scale_bench
+        bench.phases += scale_bench.phases()
     machine = bench.machine()
     settings = {
         "N": options.n, "Celery N (drain, enqueue)": options.celery_n, "repeats": options.repeat, "round trips": options.roundtrips,
         "TaskQ -c 2": f"taskq worker -A tasks -c 2 -l warning",
+        "TaskQ without events": f"taskq worker -A tasks -c 2 --without-events -l warning",
         "TaskQ best": f"taskq worker -A tasks {options.taskq_best} -l warning",
         "Celery solo": "celery -A celery_app worker --pool=solo --without-gossip --without-mingle --without-heartbeat -l warning",
         "Celery prefork -c 2": "celery -A celery_app worker --pool=prefork -c 2 --without-gossip --without-mingle --without-heartbeat -l warning",
+        "Celery prefork -c 2 -E": "celery -A celery_app worker --pool=prefork -c 2 -E --without-gossip --without-mingle --without-heartbeat -l warning",
         "Queue fill": "taskq bench batch --id-prefix P (tasks.add(i, i), same messages for both workers)",
         "Redis": f"private redis-server, {os.environ['TASKQ_REDIS_URL']}, --save '' --appendonly no",
     }
@@ -623,9 +447,13 @@ def main():
         bench.run_cpu()
     if "io" in only:
         io_bench.run(bench)
-    text = bench.report(machine, settings)
+    if "scale" in only:
+        scale_bench.run(bench)
+    text = report.render(bench, machine, settings)
     if "io" in only:
         text += io_bench.report(bench)
+    if "scale" in only:
+        text += scale_bench.report(bench)
     text += f"\nTotal benchmark time: {time.monotonic() - started:.0f} s.\n"
     Path(options.out).write_text(text)
     log("")

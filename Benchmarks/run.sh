@@ -4,7 +4,7 @@
 #   Benchmarks/run.sh                 # full run (N=20000, 3 repeats), ≈ 6–10 minutes
 #   Benchmarks/run.sh --quick         # smoke run, ≈ 1 minute
 #   Benchmarks/run.sh -n 50000 --out /tmp/bench.md
-#   Benchmarks/run.sh --only drain    # some phases only: drain,enqueue,roundtrip,cpu,io
+#   Benchmarks/run.sh --only drain    # some phases only: drain,enqueue,roundtrip,cpu,io,scale
 #
 # Installs what is missing (apt packages through scripts/install-deps, Celery in
 # .venv), builds TaskQ in release mode with the Swift runtime linked statically, as

@@ -1,8 +1,9 @@
 """Helper for Benchmarks/monitor/run.sh.
 
 populate: writes task history exactly as a worker does (Worker/Events/TaskHistory.swift,
-          Sources/TaskQ/Protocol/HistoryKeys.swift): a `taskq:task:<id>` hash per task, the
-          `taskq:tasks` / state / name / worker sorted-set indexes, `taskq:task-names`, and one
+          Sources/TaskQ/Protocol/HistoryKeys.swift, TaskHistoryJSON.swift): a `taskq:task:<id>`
+          JSON string per task (MSET), the `taskq:tasks` / state / name / worker sorted-set
+          indexes all scored by received time, `taskq:task-names`, `taskq:task-workers`, and one
           worker status in `taskq:workers`. Pipelined with redis-py; timestamps end now.
 measure:  times page and API requests against a running monitor and reads its memory from /proc.
 """
@@ -18,7 +19,6 @@ import time
 import uuid
 from urllib.parse import urlsplit
 
-MAX_AGE = 3 * 86_400
 WORKER = "bench@localhost"
 TRACEBACK = ('Traceback (most recent call last):\n  File "tasks.swift", line 23, in tasks.fail\n'
              'tasks.DemoError: boom {n}\n')
@@ -55,35 +55,45 @@ def populate(arguments) -> None:
 
     client = redis.Redis.from_url(arguments.redis)
     client.flushdb()
+    fill(client, arguments.tasks)
+
+
+def fill(client, count: int, batch: int = 5_000) -> float:
+    """Writes `count` finished tasks as workers record them; returns the seconds it took."""
     now = time.time()
-    count = arguments.tasks
     started = time.monotonic()
-    batch = 2_000
     for first in range(0, count, batch):
-        pipe = client.pipeline(transaction=False)
+        records, everything, by_state, by_name = {}, {}, {}, {}
         for index in range(first, min(first + batch, count)):
-            ts = now - (count - index) * 0.5  # one task every 0.5 s, the newest just now
+            ts = now - (count - index) * 0.01  # one task every 10 ms, the newest just now
             task_id, state, fields = record(index, ts)
-            key = f"taskq:task:{task_id}"
-            pipe.hset(key, mapping=fields)
-            pipe.expire(key, MAX_AGE)
-            pipe.zadd("taskq:tasks", {task_id: ts})
-            pipe.zadd(f"taskq:tasks:state:{state}", {task_id: ts + 0.003})
-            pipe.zadd(f"taskq:tasks:name:{fields['name']}", {task_id: ts})
-            pipe.zadd(f"taskq:tasks:worker:{WORKER}", {task_id: ts})
+            records[f"taskq:task:{task_id}"] = json.dumps(fields, separators=(",", ":"))
+            everything[task_id] = ts
+            by_state.setdefault(state, {})[task_id] = ts
+            by_name.setdefault(fields["name"], {})[task_id] = ts
+        pipe = client.pipeline(transaction=False)
+        pipe.mset(records)
+        pipe.zadd("taskq:tasks", everything)
+        pipe.zadd(f"taskq:tasks:worker:{WORKER}", everything)
+        for state, members in by_state.items():
+            pipe.zadd(f"taskq:tasks:state:{state}", members)
+        for name, members in by_name.items():
+            pipe.zadd(f"taskq:tasks:name:{name}", members)
         pipe.execute()
     client.sadd("taskq:task-names", "tasks.add", "tasks.fail", "tasks.echo")
+    client.sadd("taskq:task-workers", WORKER)
     status = {
         "hostname": WORKER, "timestamp": time.time() + 3600, "online": True, "pid": 4242, "concurrency": 2,
         "freq": 2.0, "active": 0, "processed": count, "loadavg": [0.5, 0.4, 0.3], "sw_ident": "taskq",
-        "sw_ver": "bench", "sw_sys": "Linux", "queues": ["celery"], "started": now - count * 0.5,
+        "sw_ver": "bench", "sw_sys": "Linux", "queues": ["celery"], "started": now - count * 0.01,
         "registered": [{"name": n, "listing": n} for n in ("tasks.add", "tasks.echo", "tasks.fail")],
         "active_tasks": [], "children": [4243, 4244], "stats": {"total": {"tasks.add": count * 9 // 10}},
         "succeeded": count * 9 // 10, "failed": count * 8 // 100, "retried": 0,
     }
     client.hset("taskq:workers", WORKER, json.dumps(status))
-    print(f"wrote {count} tasks in {time.monotonic() - started:.1f} s; "
-          f"redis used_memory {client.info('memory')['used_memory_human']}", file=sys.stderr)
+    seconds = time.monotonic() - started
+    print(f"wrote {count} tasks in {seconds:.1f} s; redis used_memory {client.info('memory')['used_memory_human']}", file=sys.stderr)
+    return seconds
 
 
 def timed_get(base: str, path: str) -> tuple[float, int, int]:
