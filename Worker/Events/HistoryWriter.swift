@@ -11,10 +11,10 @@ import TaskQ
 final class HistoryWriter {
     private let node: String
     private let writer: RedisWriter
-    /// Jobs whose history changed since the last flush, in the order first touched.
+    /// Tasks whose history changed since the last flush, in the order first touched.
     private var pending: [HistoryRecord] = []
-    /// The numbers of the jobs in `pending`.
-    private var touched: Set<Int> = []
+    /// Where each job (by number) is in `pending`.
+    private var positions: [Int: Int] = [:]
     private var lastFlush = Date.distantPast
     private var lastTrim = Date.distantPast
     private var trimOwed = false
@@ -42,12 +42,17 @@ final class HistoryWriter {
         return lastScore
     }
 
-    /// Marks a job's history as changed (its `historyFields` and `recordedState` were just
-    /// updated); `previous` is what the indexes held before, used when this is the first change
-    /// since the last flush.
+    /// Takes a job's history as it stands after an event (its `historyFields` and
+    /// `recordedState` just updated); `previous` is what the indexes held before, used when
+    /// this is the job's first change since the last flush.
     func touch(_ job: Job, previous: HistoryRecord.Previous) {
-        guard touched.insert(job.number).inserted else { return }
-        pending.append(HistoryRecord(job: job, previous: previous))
+        if let position = positions[job.number] {
+            pending[position].state = job.recordedState ?? ""
+            pending[position].fields = job.historyFields
+        } else {
+            positions[job.number] = pending.count
+            pending.append(HistoryRecord(job, previous: previous))
+        }
     }
 
     /// A flush that waits for the trim interval owes a trim, which a later flush makes even
@@ -70,7 +75,7 @@ final class HistoryWriter {
         arguments.reserveCapacity(5 + pending.count * 6)
         for record in pending { record.arguments(into: &arguments) }
         pending.removeAll(keepingCapacity: true)
-        touched.removeAll(keepingCapacity: true)
+        positions.removeAll(keepingCapacity: true)
         writer.enqueue([.script(TaskHistory.record, keys: [], arguments: arguments)])
     }
 }

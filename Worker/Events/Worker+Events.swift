@@ -100,9 +100,10 @@ extension Worker {
         // The name goes with every record whose task this worker has not recorded yet (a revoke at intake).
         if kind != .received && job.recordedState == nil && !job.message.name.isEmpty { add(.name, job.message.name) }
         if job.historyScore == nil { job.historyScore = history.score(receivedAt: job.receivedAt) }
-        history.touch(job, previous: previousHistory(job))
+        let previous = previousHistory(job)
         job.historyFields += record
         job.recordedState = state
+        history.touch(job, previous: previous)
     }
 
     /// What the history's indexes hold for the job's task before this worker's first record:
