@@ -27,7 +27,7 @@ def render(bench, machine, settings):
                      f"{fmt(f'drain.ignore.{label}')} | {fmt(f'calls.results.{label}', 2)} | "
                      f"{fmt(f'rss.{label}', 1)} | {fmt(f'pss.{label}', 1)} |")
     lines += ["", "| Target (defaults) | Measured | |", "|---|---|---|",
-              f"| drain ≥ 0.9 × TaskQ best of the same run | {bench.ratio('drain.results.taskq -c 2', 'drain.results.taskq best')} | "
+              f"| drain ≥ 0.9 × TaskQ best of the same run | {two(bench.ratio_value('drain.results.taskq -c 2', 'drain.results.taskq best'))} | "
               f"{verdict(bench.ratio_value('drain.results.taskq -c 2', 'drain.results.taskq best'), 0.9, True)} |",
               f"| drain ≥ 30 × Celery prefork -c 2 | {bench.ratio('drain.results.taskq -c 2', 'drain.results.celery prefork -c 2')} | "
               f"{verdict(bench.ratio_value('drain.results.taskq -c 2', 'drain.results.celery prefork -c 2'), 30, True)} |",
@@ -75,6 +75,10 @@ def render(bench, machine, settings):
     lines += ["", "## Settings", "", "| | |", "|---|---|"]
     lines += [f"| {k} | `{v}` |" for k, v in settings.items()]
     return "\n".join(lines) + "\n"
+
+
+def two(value):
+    return "–" if value is None else f"{value:.2f}×"
 
 
 def verdict(value, target, higher):

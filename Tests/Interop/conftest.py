@@ -132,6 +132,16 @@ def celery_app(url):
 
 
 @pytest.fixture(scope="module")
+def flower(module_procs):
+    """A real `celery flower` on this module's database, its port as `.port`."""
+    port = interop.free_port()
+    proc = module_procs.flower(port)
+    interop.wait_http_ok(port, "/healthcheck", proc, timeout=90)
+    proc.port = port
+    return proc
+
+
+@pytest.fixture(scope="module")
 def events(db):
     sniffer = interop.EventSniffer(db)
     yield sniffer

@@ -18,15 +18,6 @@ import interop
 ADDS, FAILS, FLAKY = 200, 20, 10
 
 
-@pytest.fixture(scope="module")
-def flower(module_procs):
-    port = interop.free_port()
-    proc = module_procs.flower(port)
-    interop.wait_http_ok(port, "/healthcheck", proc, timeout=90)
-    proc.port = port
-    return proc
-
-
 class CeleryEventCounter:
     """Celery's event receiver on a thread, counting events by type and task."""
 

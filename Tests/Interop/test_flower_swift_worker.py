@@ -21,15 +21,6 @@ OFFLINE_WITHIN = 15  # what we promise: Flower shows a stopped Swift worker offl
 
 
 @pytest.fixture(scope="module")
-def flower(module_procs):
-    port = interop.free_port()
-    proc = module_procs.flower(port)
-    interop.wait_http_ok(port, "/healthcheck", proc, timeout=90)
-    proc.port = port
-    return proc
-
-
-@pytest.fixture(scope="module")
 def swift(module_procs, flower):
     # Started after Flower so Flower sees worker-online and every task event.
     return module_procs.swift_worker("flowerw", concurrency=2)
