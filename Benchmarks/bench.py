@@ -244,90 +244,12 @@ class Bench:
                                   f"({profile['n']} in {profile['n'] / rate:.2f} s, startup {startup:.2f} s, "
                                   f"peak RSS {profile['rss_mib']:.1f} MiB)")
 
-    def run_enqueue(self):
-        n = self.options.n
-        import celery_app  # noqa: E402  (needs TASKQ_REDIS_URL, set above)
-        for run in range(self.options.repeat):
-            self.redis.flushdb()
-            rate = self.taskq_bench("single", "-n", str(n))["per_second"]
-            self.record("enqueue.taskq single", rate)
-            self.progress(f"enqueue taskq one at a time     run {run + 1}: {rate:9.0f}/s")
-            self.redis.flushdb()
-            celery_app.add.delay(0, 0)  # connect before timing
-            cn = max(self.options.celery_n, 1000)
-            start = time.perf_counter()
-            for i in range(cn):
-                celery_app.add.delay(i, i)
-            rate = cn / (time.perf_counter() - start)
-            self.record("enqueue.celery delay", rate)
-            self.progress(f"enqueue celery delay()          run {run + 1}: {rate:9.0f}/s")
-            for size in (1000, n):
-                self.redis.flushdb()
-                rate = self.taskq_bench("batch", "-n", str(n), "--batch-size", str(size))["per_second"]
-                self.record(f"enqueue.taskq batch {size}", rate)
-                self.progress(f"enqueue taskq sendBatch ×{size:<6d} run {run + 1}: {rate:9.0f}/s")
-        self.redis.flushdb()
-
-    def run_roundtrip(self):
-        count = self.options.roundtrips
-        import celery_app  # noqa: E402
-        self.redis.flushdb()
-        worker = self.start_taskq(["-c", "2"])
-        try:
-            for run in range(self.options.repeat):
-                report = self.taskq_bench("roundtrip", "-n", str(count), "--warmup", "50")
-                for q in ("p50", "p90", "p99"):
-                    self.record(f"rtt.taskq.{q}", report[f"{q}_ms"])
-                self.progress(f"round trip taskq -c 2 ({count}) run {run + 1}: p50 {report['p50_ms']:.3f} ms, "
-                              f"p90 {report['p90_ms']:.3f} ms, p99 {report['p99_ms']:.3f} ms")
-        finally:
-            worker.stop()
-        self.redis.flushdb()
-        worker = self.start_celery(["--pool=solo"])
-        try:
-            for i in range(50):
-                celery_app.add.delay(i, i).get(timeout=30)
-            for run in range(self.options.repeat):
-                latencies = []
-                for i in range(count):
-                    start = time.perf_counter()
-                    result = celery_app.add.delay(i, i)
-                    value = result.get(timeout=30)
-                    latencies.append((time.perf_counter() - start) * 1000)
-                    assert value == 2 * i
-                latencies.sort()
-                pick = lambda q: latencies[min(len(latencies) - 1, max(0, int(-(-q * len(latencies) // 1)) - 1))]
-                for name, q in (("p50", 0.50), ("p90", 0.90), ("p99", 0.99)):
-                    self.record(f"rtt.celery.{name}", pick(q))
-                self.progress(f"round trip celery solo ({count}) run {run + 1}: p50 {pick(0.5):.3f} ms, "
-                              f"p90 {pick(0.9):.3f} ms, p99 {pick(0.99):.3f} ms")
-        finally:
-            worker.stop()
-
-    def run_cpu(self):
-        count, seconds = self.options.cpu_tasks, 0.05
-        for run in range(self.options.repeat):
-            for c in ("1", "2"):
-                self.redis.flushdb()
-                prefix = f"spin{run}c{c}"
-                self.fill(prefix, count, task="tasks.spin", args=[seconds])
-                worker = self.start_taskq(["-c", c, "--without-events"])
-                try:
-                    t_first, t_done, _ = self.wait_drained(worker, prefix, count, count, self.options.timeout)
-                finally:
-                    worker.stop()
-                elapsed = t_done - t_first
-                self.record(f"cpu.taskq -c {c}", elapsed)
-                self.progress(f"cpu-bound {count}×{seconds * 1000:.0f} ms taskq -c {c} run {run + 1}: {elapsed:.2f} s "
-                              f"(ideal {count * seconds / int(c):.2f} s)")
-            self.record("cpu.speedup", self.results[f"cpu.taskq -c 1"][-1] / self.results[f"cpu.taskq -c 2"][-1])
-
     # -- report
 
     def machine(self):
         cpu = next((line.split(":", 1)[1].strip() for line in Path("/proc/cpuinfo").read_text().splitlines()
                     if line.startswith("model name")), platform.processor())
-        mem = status = Path("/proc/meminfo").read_text().splitlines()[0].split()[1]
+        mem = Path("/proc/meminfo").read_text().splitlines()[0].split()[1]
         swift = subprocess.run(["swift", "--version"], capture_output=True, text=True).stdout.splitlines()
         swift = next((line for line in swift if "Swift version" in line), "?").strip()
         server = subprocess.run(["redis-server", "--version"], capture_output=True, text=True).stdout.split()
@@ -407,6 +329,7 @@ def main():
         options.roundtrips = 200
         options.cpu_tasks = 40
     sys.path.insert(0, str(HERE))
+    import phases
     import report
     bench = Bench(options)
     only = set(options.only.split(","))
@@ -422,8 +345,8 @@ def main():
     machine = bench.machine()
     settings = {
         "N": options.n, "Celery N (drain, enqueue)": options.celery_n, "repeats": options.repeat, "round trips": options.roundtrips,
-        "TaskQ -c 2": f"taskq worker -A tasks -c 2 -l warning",
-        "TaskQ without events": f"taskq worker -A tasks -c 2 --without-events -l warning",
+        "TaskQ -c 2": "taskq worker -A tasks -c 2 -l warning",
+        "TaskQ without events": "taskq worker -A tasks -c 2 --without-events -l warning",
         "TaskQ best": f"taskq worker -A tasks {options.taskq_best} -l warning",
         "Celery solo": "celery -A celery_app worker --pool=solo --without-gossip --without-mingle --without-heartbeat -l warning",
         "Celery prefork -c 2": "celery -A celery_app worker --pool=prefork -c 2 --without-gossip --without-mingle --without-heartbeat -l warning",
@@ -440,11 +363,11 @@ def main():
     if "drain" in only:
         bench.run_drains()
     if "enqueue" in only:
-        bench.run_enqueue()
+        phases.run_enqueue(bench)
     if "roundtrip" in only:
-        bench.run_roundtrip()
+        phases.run_roundtrip(bench)
     if "cpu" in only:
-        bench.run_cpu()
+        phases.run_cpu(bench)
     if "io" in only:
         io_bench.run(bench)
     if "scale" in only:

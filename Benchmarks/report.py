@@ -14,7 +14,7 @@ DRAIN_ROWS = [
 def render(bench, machine, settings):
     options = bench.options
     n = options.n
-    fmt, med, check = bench.fmt, bench.med, bench.check
+    fmt, check = bench.fmt, bench.check
     lines = ["## Results", "", f"N = {n:,} tasks for TaskQ, {options.celery_n:,} for Celery's drains and delay() loop "
              f"(rates are per second, so they compare); each figure is median [min–max] of {options.repeat} runs.", ""]
     lines += ["### Drains: defaults against Celery", "",
