@@ -74,13 +74,24 @@ public struct AsyncResult<Output: Decodable & Sendable>: Sendable {
 }
 
 extension App {
-    /// Reads a task's stored record, or `nil` when there is none (PENDING).
+    /// The longest a read waits for a restarted Redis to finish loading its dataset.
+    static let loadingWait = Duration.seconds(30)
+
+    /// Reads a task's stored record, or `nil` when there is none (PENDING). While a restarted
+    /// Redis answers `LOADING`, the read is tried again every 50 ms (for up to `loadingWait`).
     package func fetchRecord(_ id: String) async throws -> ResultRecord? {
         let reply: RedisReply
-        do {
-            reply = try await connections.backend().command(RedisCommand("GET", CeleryKeys.result(id)))
-        } catch {
-            throw TaskQError.wrapping(error)
+        let clock = ContinuousClock()
+        let deadline = clock.now + Self.loadingWait
+        while true {
+            do {
+                reply = try await connections.backend().command(RedisCommand("GET", CeleryKeys.result(id)))
+                break
+            } catch let error as RedisError where error.isLoading && clock.now < deadline {
+                try await Task.sleep(for: .milliseconds(50))
+            } catch {
+                throw TaskQError.wrapping(error)
+            }
         }
         guard let bytes = reply.bytes else { return nil }
         do {

@@ -27,5 +27,9 @@ package struct RedisError: Error, CustomStringConvertible, Sendable {
     /// Whether the connection is unusable after this error and must be rebuilt.
     package var breaksConnection: Bool { kind == .connection }
 
+    /// Whether Redis refused because it is still reading its dataset after a start (`LOADING`):
+    /// the same command succeeds once it has.
+    package var isLoading: Bool { kind == .reply && message.contains("LOADING ") }
+
     package var description: String { message }
 }
