@@ -5,8 +5,9 @@ import TaskQ
 ///
 /// Changed tasks wait up to `flushInterval` (or until `flushCount` are waiting); each is then
 /// written whole, as it stands: a short task received, started and finished in one window is
-/// written once, and a batch of tasks costs one `MSET` and one call per index touched. The window is longer than the
-/// event window, since nobody waits on history the way Flower's live view waits on events.
+/// written once, and a batch of tasks costs one `MSET` and one call per index touched. The
+/// window is longer than the event window, since nobody waits on history the way Flower's
+/// live view waits on events.
 /// History is written whether or not task events are sent. Owned by the event loop.
 final class HistoryWriter {
     private let node: String
@@ -21,8 +22,9 @@ final class HistoryWriter {
     private var lastScore = 0.0
     /// The longest a record waits before it is written.
     static let flushInterval = 0.5
-    /// Records waiting that trigger a flush at once.
-    static let flushCount = 2_000
+    /// Records waiting that trigger a flush at once. At 2,000 the worker tree peaked about 4 MiB
+    /// higher in a default drain (45.7 against 41.5 MiB) for no more throughput.
+    static let flushCount = 500
     /// The shortest time between two trims of the history (a trim reads the index sizes).
     static let trimInterval = 1.0
     /// Tasks kept in the history (oldest dropped first).
@@ -55,8 +57,10 @@ final class HistoryWriter {
         }
     }
 
-    /// A flush that waits for the trim interval owes a trim, which a later flush makes even
-    /// with no records: the history ends within its caps when the work stops.
+    /// Writes the waiting records in one script call when `flushInterval` has passed since the
+    /// last flush, `flushCount` are waiting, or `force` (at shutdown), and trims the history at
+    /// most every `trimInterval`. A flush that had to skip the trim owes one, which a later
+    /// call makes even with no records, so the history ends within its caps when work stops.
     func flush(force: Bool = false) {
         let now = Date()
         let trimDue = now.timeIntervalSince(lastTrim) >= Self.trimInterval
