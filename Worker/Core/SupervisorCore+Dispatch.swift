@@ -59,8 +59,13 @@ extension SupervisorCore {
         let candidates = children.lazy.map { number, slot in
             ChildPlacement.Candidate(number: number, accepting: slot.accepting, held: slot.jobs.count)
         }
+        // The closure captures these, not `self`: capturing the core copied the whole struct per dispatch.
+        let children = self.children, jobs = self.jobs, placement = self.placement
+        let overrides = timeLimitOverrides, defaultLimit = configuration.timeLimit
         let chosen = placement.choose(for: job.message.name, hasHardLimit: hasHardLimit(job), among: candidates) { number in
-            self.children[number]?.jobs.allSatisfy { self.jobs[$0].map(self.isShort) ?? false } ?? false
+            children[number]?.jobs.allSatisfy { number in
+                jobs[number].map { placement.isShort($0.message.name, hasHardLimit: Self.hasHardLimit($0, overrides: overrides, defaultLimit: defaultLimit)) } ?? false
+            } ?? false
         }
         return chosen.flatMap { children[$0] }
     }
@@ -88,8 +93,13 @@ extension SupervisorCore {
 
     /// Whether a hard time limit applies to `job`, from its message, remote control, its task or the worker.
     func hasHardLimit(_ job: Job) -> Bool {
-        job.message.timeLimits.hard != nil || timeLimitOverrides[job.message.name]?.hard != nil
-            || job.info.timeLimit != nil || configuration.timeLimit != nil
+        Self.hasHardLimit(job, overrides: timeLimitOverrides, defaultLimit: configuration.timeLimit)
+    }
+
+    /// Whether a hard time limit applies to `job`: its message's, a `time_limit` control override
+    /// for its task, its registration's, or the worker's default.
+    static func hasHardLimit(_ job: Job, overrides: [String: (hard: Double?, soft: Double?)], defaultLimit: Double?) -> Bool {
+        job.message.timeLimits.hard != nil || overrides[job.message.name]?.hard != nil || job.info.timeLimit != nil || defaultLimit != nil
     }
 
     /// Whether a job may wait in a child's queue.
