@@ -38,40 +38,50 @@ final class EventDispatcher {
     }
 
     /// Queues a task event (`task-received`, `task-succeeded`, ...) for the next flush,
-    /// serialized at once (no dictionary is built for the stamp fields).
+    /// serialized at once.
     func task(_ type: String, uuid: String, _ fields: [String: JSONValue] = [:]) {
-        clock += 1
         if buffered > 0 { buffer.append(UInt8(ascii: ",")) }
         buffered += 1
-        buffer.append(UInt8(ascii: "{"))
-        for (key, value) in fields where key != "uuid" {
-            JSONValue.writeString(key, to: &buffer)
-            buffer.append(UInt8(ascii: ":"))
-            value.write(to: &buffer)
-            buffer.append(UInt8(ascii: ","))
-        }
-        member("uuid", .string(uuid))
-        member("type", .string(type))
-        member("hostname", .string(node))
-        member("timestamp", .double(Date().timeIntervalSince1970))
-        member("utcoffset", .double(utcOffset))
-        member("pid", .int(pid))
-        member("clock", .int(clock), last: true)
-        buffer.append(UInt8(ascii: "}"))
+        appendEvent(type, fields, uuid: uuid, to: &buffer)
     }
 
-    private func member(_ key: String, _ value: JSONValue, last: Bool = false) {
-        JSONValue.writeString(key, to: &buffer)
-        buffer.append(UInt8(ascii: ":"))
-        value.write(to: &buffer)
-        if !last { buffer.append(UInt8(ascii: ",")) }
+    /// Appends one event as JSON: its `uuid` (task events), its fields, then the stamp every Celery event carries
+    /// (`type`, `hostname`, `timestamp`, `utcoffset`, `pid`, `clock`), written directly
+    /// rather than added to a dictionary first.
+    private func appendEvent(_ type: String, _ fields: [String: JSONValue], uuid: String? = nil, to output: inout [UInt8]) {
+        clock += 1
+        output.append(UInt8(ascii: "{"))
+        if let uuid {
+            member("uuid", .string(uuid), to: &output)
+            output.append(UInt8(ascii: ","))
+        }
+        for (key, value) in fields where uuid == nil || key != "uuid" {
+            member(key, value, to: &output)
+            output.append(UInt8(ascii: ","))
+        }
+        let stamp: [(String, JSONValue)] = [("type", .string(type)), ("hostname", .string(node)),
+                                            ("timestamp", .double(Date().timeIntervalSince1970)),
+                                            ("utcoffset", .double(utcOffset)), ("pid", .int(pid)), ("clock", .int(clock))]
+        for (index, (key, value)) in stamp.enumerated() {
+            if index > 0 { output.append(UInt8(ascii: ",")) }
+            member(key, value, to: &output)
+        }
+        output.append(UInt8(ascii: "}"))
+    }
+
+    private func member(_ key: String, _ value: JSONValue, to output: inout [UInt8]) {
+        JSONValue.writeString(key, to: &output)
+        output.append(UInt8(ascii: ":"))
+        value.write(to: &output)
     }
 
     /// Publishes a worker event (`worker-online`, `worker-heartbeat`, `worker-offline`) at once,
     /// after the task events waiting before it.
     func worker(_ type: String, _ fields: [String: JSONValue]) {
         flush(force: true)
-        publish(stamp(type, fields), routingKey: String(type.map { $0 == "-" ? "." : $0 }))
+        var body: [UInt8] = []
+        appendEvent(type, fields, to: &body)
+        publish(bodyJSON: body, routingKey: String(type.map { $0 == "-" ? "." : $0 }))
     }
 
     /// Sends the buffered task events as one `task.multi` message, when `flushInterval` has
@@ -93,22 +103,6 @@ final class EventDispatcher {
     /// Records this worker's status for the monitor (`taskq:workers`).
     func recordWorker(_ status: JSONValue) {
         writer.enqueue([.command(RedisCommand("HSET", HistoryKeys.workers, node, status.serialized()))])
-    }
-
-    private func stamp(_ type: String, _ fields: [String: JSONValue]) -> JSONValue {
-        clock += 1
-        var body = fields
-        body["type"] = .string(type)
-        body["hostname"] = .string(node)
-        body["timestamp"] = .double(Date().timeIntervalSince1970)
-        body["utcoffset"] = .double(utcOffset)
-        body["pid"] = .int(Int(getpid()))
-        body["clock"] = .int(clock)
-        return .object(body)
-    }
-
-    private func publish(_ body: JSONValue, routingKey: String) {
-        publish(bodyJSON: body.serialized(), routingKey: routingKey)
     }
 
     private func publish(bodyJSON: [UInt8], routingKey: String) {
