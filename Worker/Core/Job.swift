@@ -21,6 +21,8 @@ final class Job {
     var ack = AckState.pending
     /// When it began on a child (kept once set, for run times and events).
     private(set) var startedAt: Date?
+    /// Why the worker asked its child to drop it ("revoked" or "terminated"), if it did.
+    var dropReason: String?
     /// The hard time limit in force when it was sent to a child, in seconds.
     var hardLimit: Double?
     /// The state this worker last wrote to the task's monitor history (`nil`: none yet).

@@ -9,7 +9,8 @@ import TaskQ
 ///                     │                        ├─> cancelling(child, killAt, …) ─> finished
 ///                     │                        │        └─> killed(child, …) ─> finished
 ///                     │                        └─> killed(child, reason) ─> finished
-///                     └─> dropping(child, reason) ─> finished
+///                     └─> dropping(child) ─┬─> finished
+///                                          └─> running (the drop reached the child after it started the job)
 ///
 /// A prefork child may hold several jobs at once: one running, the others queued behind it;
 /// an async child runs all the jobs it holds at once.
@@ -27,8 +28,8 @@ enum JobState: Equatable {
     case queuedInChild(child: Int)
     /// Running on `child`; a hard time limit kills it at `deadline`.
     case running(child: Int, deadline: Date?)
-    /// A revoke asked `child` to drop it unstarted (`reason`: "revoked" or "terminated").
-    case dropping(child: Int, reason: String)
+    /// A revoke asked `child` to drop it unstarted (the reason is `Job.dropReason`).
+    case dropping(child: Int)
     /// Its task was cancelled in its (async) child for a hard time limit or a terminate; it ends
     /// with this state and exception, and its child is killed if it still runs at `killAt`.
     case cancelling(child: Int, killAt: Date, state: TaskState, exception: ExceptionInfo)
@@ -36,6 +37,14 @@ enum JobState: Equatable {
     case killed(child: Int, state: TaskState, exception: ExceptionInfo)
     /// Its outcome is settled.
     case finished
+
+    /// The end the worker decided for it when it cancelled its task or killed its child.
+    var decidedEnd: (state: TaskState, exception: ExceptionInfo)? {
+        switch self {
+        case .cancelling(_, _, let state, let exception), .killed(_, let state, let exception): return (state, exception)
+        default: return nil
+        }
+    }
 
     /// Whether `next` is a legal step from here.
     func allows(_ next: JobState) -> Bool {
@@ -57,7 +66,7 @@ enum JobState: Equatable {
     /// The child holding the job, if one does.
     var child: Int? {
         switch self {
-        case .queuedInChild(let child), .running(let child, _), .dropping(let child, _), .killed(let child, _, _),
+        case .queuedInChild(let child), .running(let child, _), .dropping(let child), .killed(let child, _, _),
              .cancelling(let child, _, _, _):
             return child
         default:

@@ -10,9 +10,12 @@ extension SupervisorCore {
         let live = children.values.filter { $0.state == .ready || $0.state == .starting }
         let waiting = pending.reduce(0) { $0 + ($1.state.isWaitingForRate ? 0 : 1) }
         let free = live.reduce(0) { $0 + ($1.state == .starting || $1.jobs.isEmpty ? 1 : 0) }
-        if waiting > free && live.count < range.maximum {
-            let added = min(waiting - free, range.maximum - live.count)
-            log(.info, "Autoscale: \(waiting) task(s) waiting; adding \(added) child(ren), \(live.count) → \(live.count + added) (at most \(range.maximum))")
+        // Children on their way out that will be replaced (recycled, killed for a time limit)
+        // count too: their replacements are part of the pool.
+        let planned = live.count + children.values.filter { ($0.state == .retiring || $0.state == .killed) && $0.replaceOnExit }.count
+        if waiting > free && planned < range.maximum {
+            let added = min(waiting - free, range.maximum - planned)
+            log(.info, "Autoscale: \(waiting) task(s) waiting; adding \(added) child(ren), \(planned) → \(planned + added) (at most \(range.maximum))")
             for _ in 0..<added { spawnChild() }
             return
         }

@@ -48,9 +48,9 @@ extension SupervisorCore {
         processed += 1
         totals[job.message.name, default: 0] += 1
         if let started = job.startedAt { placement.record(job.message.name, seconds: now.timeIntervalSince(started)) }
-        if case .cancelling(_, _, let state, let exception) = job.state {
+        if let end = job.state.decidedEnd {
             // Cancelled for its hard time limit or a terminate: it ends as decided, however it ended.
-            fail(job, state: state, exception: exception, traceback: nil)
+            fail(job, state: end.state, exception: end.exception, traceback: nil)
         } else {
             finish(job, outcome: outcome)
         }
@@ -135,7 +135,8 @@ extension SupervisorCore {
     mutating func asyncChildLost(_ started: [Job], killedOnPurpose: Bool, how: String, pid: Int32) {
         var giveBack: [Job] = []
         for job in started {
-            if case .killed = job.state {
+            if job.state.decidedEnd != nil {
+                // Cancelled or killed for its time limit or a terminate: it ends as decided.
                 processed += 1
                 totals[job.message.name, default: 0] += 1
                 childLost(job, how: how, pid: pid)

@@ -139,7 +139,8 @@ extension SupervisorCore {
         // killing the child would take the task running ahead of them too.
         for job in jobs.values.sorted(by: { $0.number < $1.number }) where ids.contains(job.message.id) {
             guard case .queuedInChild(let number) = job.state, children[number] != nil else { continue }
-            job.move(to: .dropping(child: number, reason: terminate ? "terminated" : "revoked"))
+            job.dropReason = terminate ? "terminated" : "revoked"
+            job.move(to: .dropping(child: number))
             emit(.sendDrop(child: number, job: job.number))
         }
         if terminate {

@@ -27,12 +27,14 @@ extension SupervisorCore {
     /// rate limit holds back (they wait without blocking other tasks).
     mutating func dispatchPending() {
         guard lifecycle.acceptsWork else { return }
+        if !aloneReservations.isEmpty { dropStaleReservations() }
         var index = 0
         while index < pending.count {
             let job = pending[index]
             guard let child = freeChild(for: job) else {
                 // A job that must run alone waits for an idle child without holding back the others.
                 if isAsync && Self.runsAlone(job) {
+                    reserveChild(for: job)
                     index += 1
                     continue
                 }
@@ -73,19 +75,45 @@ extension SupervisorCore {
     /// Whether the pool runs many tasks per child.
     var isAsync: Bool { configuration.pool.kind == .async }
 
-    /// An async child for `job`: the least busy one with a free slot (the lower number on ties).
-    /// A job delivered before (it was running when a child died) runs alone in an idle child, so
-    /// that a task which takes its child down is told from the ones that died with it.
+    /// An async child for `job`: the least busy one with a free slot (the lower number on ties),
+    /// not one kept for a job that must run alone. A job delivered before (it was running when a
+    /// child died) runs alone in an idle child, so that a task which takes its child down is told
+    /// from the ones that died with it: the child reserved for it once it drained, or any idle one.
     func asyncChild(for job: Job) -> ChildSlot? {
-        let alone = Self.runsAlone(job)
+        guard Self.runsAlone(job) else {
+            let best = leastBusyAsyncChild()
+            return best.flatMap { $0.jobs.count < configuration.pool.tasksPerChild ? $0 : nil }
+        }
+        if let reserved = aloneReservations.first(where: { $0.value == job.number })?.key {
+            return children[reserved].flatMap { $0.jobs.isEmpty ? $0 : nil }
+        }
+        return leastBusyAsyncChild().flatMap { $0.jobs.isEmpty ? $0 : nil }
+    }
+
+    /// The accepting async child holding the fewest jobs (the lower number on ties), leaving out
+    /// children that run a job alone or are reserved for one.
+    func leastBusyAsyncChild() -> ChildSlot? {
         var best: ChildSlot?
-        for slot in children.values where slot.accepting && slot.exclusiveJob == nil {
-            let held = slot.jobs.count
-            if alone ? held > 0 : held >= configuration.pool.tasksPerChild { continue }
-            if let current = best, (current.jobs.count, current.number) <= (held, slot.number) { continue }
+        for slot in children.values where slot.accepting && slot.exclusiveJob == nil && aloneReservations[slot.number] == nil {
+            if let current = best, (current.jobs.count, current.number) <= (slot.jobs.count, slot.number) { continue }
             best = slot
         }
         return best
+    }
+
+    /// Keeps the least busy async child for `job`, which must run alone and found no idle child:
+    /// the child takes no new jobs, so it drains and the job runs there even under steady load.
+    mutating func reserveChild(for job: Job) {
+        guard !aloneReservations.values.contains(job.number), let spare = leastBusyAsyncChild() else { return }
+        aloneReservations[spare.number] = job.number
+    }
+
+    /// Forgets reservations whose child no longer takes jobs or whose job no longer waits.
+    mutating func dropStaleReservations() {
+        for (child, jobNumber) in aloneReservations
+        where children[child]?.accepting != true || !pending.contains(where: { $0.number == jobNumber }) {
+            aloneReservations[child] = nil
+        }
     }
 
     /// Whether an async pool runs `job` alone in its child.
@@ -119,7 +147,10 @@ extension SupervisorCore {
         jobs[job.number] = job
         slot.jobs.append(job.number)
         slot.idleSince = nil
-        if isAsync && Self.runsAlone(job) { slot.exclusiveJob = job.number }
+        if isAsync && Self.runsAlone(job) {
+            slot.exclusiveJob = job.number
+            aloneReservations[slot.number] = nil
+        }
         emit(.sendRun(child: slot.number, job: job, softTimeLimit: limits.soft))
         // A prefork child runs its first job now and the others after it; an async child all at once.
         if slot.jobs.count == 1 || isAsync { begin(job) }
@@ -128,9 +159,19 @@ extension SupervisorCore {
     /// A job's run begins on its child: start time, hard deadline, `task-started`, and the
     /// ack of an early-acking task (prefork only: an async child's siblings are given back
     /// when it dies, so their deliveries are acked with their results).
+    /// A job the worker asked its child to drop begins too, silently: the drop may reach the child
+    /// after it started the job, which then runs under its deadline like any other (and is
+    /// announced started when its outcome shows it ran; see `finish`).
     mutating func begin(_ job: Job) {
-        guard case .queuedInChild(let child) = job.state else { return }
+        let child: Int
+        let dropAsked: Bool
+        switch job.state {
+        case .queuedInChild(let number): (child, dropAsked) = (number, false)
+        case .dropping(let number): (child, dropAsked) = (number, true)
+        default: return
+        }
         job.move(to: .running(child: child, deadline: job.hardLimit.map { now.addingTimeInterval($0) }), at: now)
+        guard !dropAsked else { return }
         taskEvent(.started, job)
         if !job.acksLate && !isAsync { job.ack = .deferred }
     }

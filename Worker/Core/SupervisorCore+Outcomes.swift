@@ -6,6 +6,10 @@ import TaskQ
 extension SupervisorCore {
     /// Records what a child reported for a job: success, failure, retry, or a drop.
     mutating func finish(_ job: Job, outcome: JobOutcome) {
+        if job.dropReason != nil, outcome != .dropped {
+            // The drop reached its child after it had started the job: it ran, so it started.
+            taskEvent(.started, job)
+        }
         let runtime = now.timeIntervalSince(job.startedAt ?? job.receivedAt)
         switch outcome {
         case .success(let value):
@@ -22,9 +26,7 @@ extension SupervisorCore {
             joinChord(after: job, state: .success, result: value)
         case .dropped:
             // Revoked while it waited in the child, which never started it.
-            var reason = "revoked"
-            if case .dropping(_, let asked) = job.state { reason = asked }
-            fail(job, state: .revoked, exception: .revoked(reason), traceback: nil)
+            fail(job, state: .revoked, exception: .revoked(job.dropReason ?? "revoked"), traceback: nil)
         case .retry(let countdown, let exception, let traceback):
             log(.info, "Task \(job.label) retry: Retry in \("\(countdown)")s: \(exception)")
             taskEvent(.retried, job, ["exception": .string(exception.pythonRepr), "traceback": traceback.map(JSONValue.string) ?? .null])
@@ -64,8 +66,8 @@ extension SupervisorCore {
     /// A job whose child died under it: the end the worker chose when it killed the child,
     /// else requeued once more (acks-late + reject-on-worker-lost) or failed with WorkerLostError.
     mutating func childLost(_ job: Job, how: String, pid: Int32) {
-        if case .killed(_, let state, let exception) = job.state {
-            fail(job, state: state, exception: exception, traceback: nil)
+        if let end = job.state.decidedEnd {
+            fail(job, state: end.state, exception: end.exception, traceback: nil)
             return
         }
         if job.acksLate && job.info.rejectOnWorkerLost && !job.acked {

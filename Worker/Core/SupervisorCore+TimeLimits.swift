@@ -29,7 +29,15 @@ extension SupervisorCore {
     /// first; if it has not ended `cancelGrace` seconds later, its child is killed (its other tasks
     /// are given back to their queues, not counted as deliveries).
     mutating func enforceTimeLimits() {
-        for job in jobs.values.sorted(by: { $0.number < $1.number }) {
+        // Only the jobs past a deadline are sorted (usually none), not every job each tick.
+        let due = jobs.values.filter { job in
+            switch job.state {
+            case .running(_, let deadline?): return deadline < now
+            case .cancelling(_, let killAt, _, _): return killAt < now
+            default: return false
+            }
+        }
+        for job in due.sorted(by: { $0.number < $1.number }) {
             switch job.state {
             case .running(let child, let deadline?) where deadline < now:
                 let limit = job.hardLimit ?? 0

@@ -29,6 +29,9 @@ struct SupervisorCore {
     /// Messages this worker received and put in the scheduled set to wait for their ETA, by
     /// task id, for `inspect scheduled` and `query_task` (the messages themselves live in Redis).
     var heldForETA: [String: Job] = [:]
+    /// Async children kept free for a job that must run alone (child number → job number):
+    /// they take no new jobs until that job runs on them (see `dispatchPending`).
+    var aloneReservations: [Int: Int] = [:]
     /// Chord joins sent and not answered yet (a warm shutdown waits for them).
     var chordJoinsInFlight = 0
     var nextJobNumber = 0

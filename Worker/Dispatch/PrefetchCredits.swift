@@ -2,7 +2,7 @@
 ///
 /// The worker holds at most its limit of runnable messages (`PrefetchRule`: slots ×
 /// multiplier; claimed, waiting or running; rate-limited ones do not count), and never more than
-/// `maximumHeld` in all. Credits granted and not yet spent on a claim are `outstanding`,
+/// `maximumHeld` in all (or the limit, when that is higher). Credits granted and not yet spent on a claim are `outstanding`,
 /// so a grant never asks for messages already on their way.
 struct PrefetchCredits: Equatable {
     /// The most messages held at once, rate-limited ones included.
@@ -21,7 +21,8 @@ struct PrefetchCredits: Equatable {
     /// `held`, of which `throttled` wait for a rate limit; 0 when none. Granted credits count as outstanding.
     mutating func grant(limit: Int, held: Int, throttled: Int) -> Int {
         let runnable = held - throttled
-        let wanted = min(limit - runnable, Self.maximumHeld - held) - outstanding
+        // The cap on everything held never falls below the runnable limit (an async pool's -c may pass it).
+        let wanted = min(limit - runnable, max(Self.maximumHeld, limit) - held) - outstanding
         guard wanted > 0 else { return 0 }
         outstanding += wanted
         return wanted

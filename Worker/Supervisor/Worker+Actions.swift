@@ -103,7 +103,7 @@ extension Worker {
             number: number, executable: configuration.executable,
             environment: ["TASKQ_BROKER_URL": configuration.brokerURL.unmasked,
                           "TASKQ_RESULT_BACKEND": configuration.backendURL.unmasked,
-                          ChildServer.concurrencyVariable: String(configuration.pool.tasksPerChild)],
+                          ChildServer.poolVariable: configuration.pool.kind.rawValue],
             reactor: reactor,
             onFrame: { frame in
                 switch Result(catching: { try FromChild(frame: frame) }) {

@@ -13,16 +13,18 @@ import Glibc
 /// their `run` frames came: the worker may send a short task's frame while another
 /// runs, so the child has its next task at hand, and a crash still takes only one task;
 /// those task bodies run on the child's `FrameReactor` thread, which also reads the frames.
-/// An async child (`TASKQ_CHILD_CONCURRENCY` above 1) runs every task it is sent at once,
+/// An async child (`TASKQ_CHILD_POOL=async`) runs every task it is sent at once,
 /// as Swift tasks on the cooperative pool.
 package final class ChildServer: Sendable {
-    /// The environment variable that tells a child how many tasks it runs at once.
-    package static let concurrencyVariable = "TASKQ_CHILD_CONCURRENCY"
+    /// The environment variable that tells a child its pool kind (`async` runs tasks at once).
+    package static let poolVariable = "TASKQ_CHILD_POOL"
 
     private struct Jobs {
         /// Running jobs by job number.
         var running: [Int: Task<Void, Never>] = [:]
         var softLimited: Set<Int> = []
+        /// The soft time limit timers of running jobs, cancelled when their job ends.
+        var softTimers: [Int: Task<Void, Never>] = [:]
         var shuttingDown = false
         /// The task started last: the next one runs after it.
         var tail: Task<Void, Never>?
@@ -76,7 +78,7 @@ package final class ChildServer: Sendable {
         self.app = app
         self.output = output
         self.loop = loop
-        concurrent = (ProcessInfo.processInfo.environment[Self.concurrencyVariable].flatMap { Int($0) } ?? 1) > 1
+        concurrent = ProcessInfo.processInfo.environment[Self.poolVariable] == "async"
     }
 
     private func sayHello() {
@@ -146,6 +148,7 @@ package final class ChildServer: Sendable {
                     jobs.running[job] = nil
                     jobs.softLimited.remove(job)
                     jobs.dropped.remove(job)
+                    jobs.softTimers.removeValue(forKey: job)?.cancel()
                 }
                 self.output.send(FromChild.done(job: job, outcome: outcome).frame)
             }
@@ -156,8 +159,8 @@ package final class ChildServer: Sendable {
 
     /// Cancels the job's task when its soft time limit passes, counting from now (its start).
     private func startSoftTimer(job: Int, seconds: Double) {
-        Task.detached { [self] in
-            try? await Task.sleep(for: .seconds(seconds))
+        let timer = Task.detached { [self] in
+            guard (try? await Task.sleep(for: .seconds(seconds))) != nil else { return }
             let target: Task<Void, Never>? = self.jobs.withLock { jobs in
                 guard let target = jobs.running[job] else { return nil }
                 jobs.softLimited.insert(job)
@@ -165,6 +168,7 @@ package final class ChildServer: Sendable {
             }
             target?.cancel()
         }
+        jobs.withLock { $0.softTimers[job] = timer }
     }
 
     private func execute(name: String, call: TaskCall, context: TaskContext, job: Int, softLimit: Double?) async -> JobOutcome {

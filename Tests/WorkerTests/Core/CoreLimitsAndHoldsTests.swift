@@ -156,13 +156,32 @@ struct CoreLimitsAndHoldsTests {
         #expect(actions.drops.map(\.job) == [2])
         #expect(actions.contains { if case .storeIfWaiting(let record) = $0 { return record.taskID == "held" } else { return false } })
         #expect(actions.contains { if case .recordRevoked(let ids, _) = $0 { return ids.count == 3 } else { return false } })
-        #expect(harness.job("queued")?.state == .dropping(child: 1, reason: "revoked"))
+        #expect(harness.job("queued")?.state == .dropping(child: 1))
+        #expect(harness.job("queued")?.dropReason == "revoked")
         // The child drops it: it is stored REVOKED and never announced as started.
         let done = harness.done(1)
         #expect(!done.taskEvents.contains { $0 == (.started, "queued") })
         let dropped = harness.done(2, outcome: .dropped)
         #expect(dropped.stored("queued")?.status == .revoked)
         #expect(dropped.stored("queued")?.exception?.message == "revoked")
+    }
+
+    @Test("a job whose drop reached its child too late begins, and is announced started when its outcome shows it ran")
+    func dropTooLate() {
+        var harness = CoreHarness.running(concurrency: 1)
+        harness.core.placement.record("tasks.add", seconds: 0.000_1)
+        harness.claim(harness.message(id: "running"), harness.message(id: "queued"))
+        harness.handle(.control(ControlRequest(method: "revoke", arguments: ["task_id": "queued", "terminate": true]), usage: nil))
+        let first = harness.done(1)
+        #expect(!first.taskEvents.contains { $0 == (.started, "queued") })
+        guard case .running(1, _) = harness.job("queued")?.state else {
+            Issue.record("the job at the head of the child's queue did not begin: \(String(describing: harness.job("queued")?.state))")
+            return
+        }
+        // The child had started it before the drop came: it succeeds, announced started first.
+        let ran = harness.done(2)
+        #expect(ran.taskEvents.map(\.kind) == [.started, .succeeded])
+        #expect(ran.stored("queued")?.status == .success)
     }
 
     @Test("terminate kills the running job's child with the signal asked for; it ends REVOKED terminated")

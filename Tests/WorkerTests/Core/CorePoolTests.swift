@@ -52,10 +52,10 @@ struct CorePoolTests {
     func hardLimitKills() {
         var harness = Self.async(4, processes: 1) { $0.timeLimit = 2 }
         harness.claim(harness.message("tasks.spin", id: "spin"))
-        harness.tick(after: 1)
+        harness.tick(after: 1.9)
         let siblings = [harness.message("tasks.sleep", id: "s1"), harness.message("tasks.sleep", id: "s2")]
         harness.handle(.claimed(siblings))
-        harness.tick(after: 1.1)   // spin's deadline: cancelled
+        harness.tick(after: 0.2)   // spin's deadline: cancelled
         #expect(harness.tick(after: 0.5).kills.isEmpty)
         let kill = harness.tick(after: 0.6)
         #expect(kill.kills.map(\.child) == [1])
@@ -82,10 +82,59 @@ struct CorePoolTests {
         harness.handle(.childHello(child: 3, tasks: CoreHarness.registrations()))
         let again = harness.claim(harness.message("tasks.sleep", id: "m0", deliveries: 2), harness.message("tasks.sleep", id: "m2", deliveries: 2),
                                   harness.message("tasks.sleep", id: "fresh"))
-        #expect(again.runs.map(\.child) == [3, 2])
-        #expect(again.runIDs == ["m0", "fresh"])
+        #expect(again.runs.map(\.child) == [3])
+        #expect(again.runIDs == ["m0"])
         #expect(harness.core.children[3]?.exclusiveJob != nil)
-        #expect(harness.core.pending.map(\.message.id) == ["m2"])
+        // m2 keeps child 2 (the only other) for itself: "fresh" waits rather than fill it.
+        #expect(harness.core.pending.map(\.message.id) == ["m2", "fresh"])
+    }
+
+    @Test("async: a job that must run alone is not starved by steady load: the least busy child drains for it")
+    func aloneJobReservesAChild() {
+        var harness = Self.async(6, processes: 2)
+        harness.claim(harness.message("tasks.sleep", id: "a1"), harness.message("tasks.sleep", id: "b1"),
+                      harness.message("tasks.sleep", id: "a2"), harness.message("tasks.sleep", id: "b2"),
+                      harness.message("tasks.sleep", id: "a3"))
+        // Child 1 holds a1, a2, a3 (full); child 2 holds b1, b2.
+        let redelivered = harness.claim(harness.message("tasks.sleep", id: "again", deliveries: 2))
+        #expect(redelivered.runs.isEmpty)
+        // Steady load: new jobs keep coming and child 1 frees slots; child 2 gets nothing new.
+        var placed: [Int] = []
+        for round in 0..<3 {
+            let done = harness.done([1, 3, 5][round])          // a1, a2, a3 end in turn
+            placed += done.runs.map(\.child)
+            placed += harness.claim(harness.message("tasks.sleep", id: "new\(round)")).runs.map(\.child)
+        }
+        #expect(placed.allSatisfy { $0 == 1 })
+        #expect(harness.core.pending.map(\.message.id) == ["again"])
+        harness.done(2)                                          // b1
+        let last = harness.done(4)                               // b2: child 2 is idle
+        #expect(last.runs.map(\.child) == [2])
+        #expect(last.runIDs == ["again"])
+        #expect(harness.core.children[2]?.exclusiveJob != nil)
+    }
+
+    @Test("async: a cancelled task whose child dies within the grace ends as decided; its siblings go back")
+    func cancellingJobOnChildLoss() {
+        var harness = Self.async(4, processes: 1) { $0.timeLimit = 2 }
+        harness.claim(harness.message("tasks.spin", id: "spin"))
+        harness.tick(after: 1.5)
+        harness.claim(harness.message("tasks.sleep", id: "sibling"))
+        harness.tick(after: 0.6)   // spin is cancelled; its child is not killed yet
+        let exit = harness.handle(.childExited(child: 1, status: SIGSEGV, signaled: true))
+        #expect(exit.stored("spin")?.exception?.type == Self.timeLimitExceeded)
+        #expect(exit.restoredTags.count == 1)
+        #expect(exit.stored("sibling") == nil)
+    }
+
+    @Test("async: one cancelled task alone in a child that dies ends as decided, not WorkerLostError")
+    func cancellingAloneOnChildLoss() {
+        var harness = Self.async(4, processes: 1)
+        harness.claim(harness.message("tasks.spin", id: "spin"))
+        harness.handle(.control(ControlRequest(method: "revoke", arguments: ["task_id": "spin", "terminate": true]), usage: nil))
+        let exit = harness.handle(.childExited(child: 1, status: SIGSEGV, signaled: true))
+        #expect(exit.stored("spin")?.status == .revoked)
+        #expect(exit.stored("spin")?.exception?.message == "terminated")
     }
 
     @Test("async: a task that traps again while running alone fails with WorkerLostError")
@@ -165,5 +214,22 @@ struct CorePoolTests {
         #expect(harness.core.children.count == 1)
         let reply = harness.handle(.control(ControlRequest(method: "autoscale", arguments: ["max": 8, "min": 2]), usage: nil)).replies.first
         #expect(reply?["ok"]?.stringValue == "autoscale now max=8 min=2")
+    }
+
+    @Test("autoscale: a recycled child's coming replacement counts towards MAX")
+    func autoscaleCountsReplacements() {
+        var harness = CoreHarness(concurrency: 2) { $0.autoscale = (maximum: 2, minimum: 1); $0.maxTasksPerChild = 1 }
+        harness.startPool(tasks: CoreHarness.registrations())
+        harness.handle(.claimed((0..<2).map { harness.message("tasks.slow", id: "t\($0)") }))
+        #expect(harness.tick().spawnedChildren == [2])
+        harness.handle(.childSpawned(child: 2, pid: 1002))
+        harness.handle(.childHello(child: 2, tasks: CoreHarness.registrations()))
+        let recycled = harness.done(1)
+        #expect(recycled.exitRequests == [1])
+        harness.handle(.claimed((2..<6).map { harness.message("tasks.slow", id: "t\($0)") }))
+        #expect(harness.tick().spawnedChildren.isEmpty)
+        #expect(harness.handle(.childExited(child: 1, status: 0, signaled: false)).spawnedChildren == [3])
+        #expect(harness.tick().spawnedChildren.isEmpty)
+        #expect(harness.core.children.count == 2)
     }
 }
