@@ -132,4 +132,14 @@ app.task("tasks.record", parameters: ["path", "seconds"]) { (path: String, secon
     return TaskContext.current?.id ?? ""
 }
 
+/// Says what time it is where it ran: the demo's periodic task.
+let tick = app.task("tasks.tick") { () -> String in
+    "tick at \(Date())"
+}
+
+// Periodic tasks: `taskq beat -A tasks` (or `taskq worker -A tasks -B`) sends them.
+try app.schedule("demo-tick", every: .seconds(10), task: tick)
+try app.schedule("weekday-report", crontab: Crontab(minute: "0", hour: "9", dayOfWeek: "mon-fri"), timeZone: "Europe/Berlin",
+                 task: app.task("tasks.report", parameters: ["kind"]) { (kind: String) in "\(kind) report" }, "daily")
+
 try await app.run()

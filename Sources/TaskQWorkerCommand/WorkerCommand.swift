@@ -86,6 +86,9 @@ package struct WorkerCommand: AsyncParsableCommand {
     @Flag(name: [.customShort("E"), .customLong("task-events")], help: "Send task events (on by default; kept for Celery compatibility).")
     var taskEvents = false
 
+    @Flag(name: [.customShort("B"), .customLong("beat")], help: "Also run a beat in this worker (Celery's -B): it syncs the app's schedule and, while it leads, sends due tasks.")
+    var beat = false
+
     @Flag(name: .customLong("without-events"), help: "Do not send task events (Flower and `celery events` see none); the monitor's history is still recorded.")
     var withoutEvents = false
 
@@ -173,8 +176,14 @@ package struct WorkerCommand: AsyncParsableCommand {
         let worker = Worker(configuration: settings, logger: logger)
         // SIGTERM/SIGINT is a graceful shutdown (Celery's warm shutdown; the worker takes one
         // more of them as the cold one), SIGQUIT cancels the group: a cold shutdown at once.
+        var services: [ServiceGroupConfiguration.ServiceConfiguration] = [.init(service: worker, successTerminationBehavior: .gracefullyShutdownGroup)]
+        if beat {
+            let beatService = BeatService(configuration: BeatConfiguration(executable: settings.executable, brokerURL: brokerURL),
+                                          logger: Logger(label: "taskq.beat"))
+            services.append(.init(service: beatService, successTerminationBehavior: .gracefullyShutdownGroup))
+        }
         let group = ServiceGroup(configuration: .init(
-            services: [.init(service: worker, successTerminationBehavior: .gracefullyShutdownGroup)],
+            services: services,
             gracefulShutdownSignals: [.sigterm, .sigint], cancellationSignals: [.sigquit],
             logger: Logger(label: "taskq.lifecycle", factory: { _ in SwiftLogNoOpLogHandler() })))
         try await group.run()

@@ -107,7 +107,7 @@ extension Worker {
             reactor: reactor,
             onFrame: { frame in
                 switch Result(catching: { try FromChild(frame: frame) }) {
-                case .success(.hello(_, _, let tasks)):
+                case .success(.hello(_, _, let tasks, _)):
                     post.yield(.childHello(child: number, tasks: tasks))
                 case .success(.done(let job, let outcome)):
                     post.yield(.childDone(child: number, job: job, outcome: outcome, residentKiB: nil))

@@ -83,7 +83,7 @@ package final class ChildServer: Sendable {
 
     private func sayHello() {
         let tasks = app.registry.all.map { FromChild.RegisteredTaskInfo(name: $0.name, options: WorkerTaskOptions($0.options)) }
-        output.send(FromChild.hello(pid: Int(getpid()), app: app.name, tasks: tasks).frame)
+        output.send(FromChild.hello(pid: Int(getpid()), app: app.name, tasks: tasks, schedule: app.schedules.all.map(\.json)).frame)
     }
 
     private func handle(_ frame: JSONValue) {

@@ -25,6 +25,8 @@ public final class App: Sendable {
     public let routes: TaskRoutes
 
     package let registry = TaskRegistry()
+    /// The periodic entries defined in code (`schedule`).
+    package let schedules = ScheduleRegistry()
     let connections: AppConnections
 
     /// Creates an app. URLs default to `TASKQ_BROKER_URL` / `TASKQ_RESULT_BACKEND`, then `redis://127.0.0.1:6379/0`.

@@ -1,7 +1,8 @@
 /// What a pool child sends its worker.
 package enum FromChild: Sendable, Equatable {
-    /// The child is ready: its pid, its app's name and the tasks it registered.
-    case hello(pid: Int, app: String, tasks: [RegisteredTaskInfo])
+    /// The child is ready: its pid, its app's name, the tasks it registered and the periodic
+    /// entries its code defines (`ScheduleEntry.json` each; read by `taskq beat`).
+    case hello(pid: Int, app: String, tasks: [RegisteredTaskInfo], schedule: [JSONValue] = [])
     /// A job ended.
     case done(job: Int, outcome: JobOutcome)
 
@@ -21,9 +22,10 @@ package enum FromChild: Sendable, Equatable {
     /// The frame's JSON.
     package var frame: JSONValue {
         switch self {
-        case .hello(let pid, let app, let tasks):
+        case .hello(let pid, let app, let tasks, let schedule):
             return ["type": "hello", "pid": .int(pid), "app": .string(app),
-                    "tasks": .array(tasks.map { ["name": .string($0.name), "options": $0.options.json] })]
+                    "tasks": .array(tasks.map { ["name": .string($0.name), "options": $0.options.json] }),
+                    "schedule": .array(schedule)]
         case .done(let job, let outcome):
             var members = outcome.members
             members["type"] = "done"
@@ -43,7 +45,8 @@ package enum FromChild: Sendable, Equatable {
                 guard let name = entry["name"]?.stringValue else { return nil }
                 return RegisteredTaskInfo(name: name, options: WorkerTaskOptions(json: entry["options"] ?? .object([:])))
             }
-            self = .hello(pid: frame["pid"]?.intValue ?? 0, app: frame["app"]?.stringValue ?? "", tasks: tasks)
+            self = .hello(pid: frame["pid"]?.intValue ?? 0, app: frame["app"]?.stringValue ?? "", tasks: tasks,
+                          schedule: frame["schedule"]?.arrayValue ?? [])
         case "done":
             guard let job = frame["job"]?.intValue else { throw ProtocolError.malformed("done frame without a job number") }
             self = .done(job: job, outcome: JobOutcome(members: frame))
