@@ -36,6 +36,7 @@ public struct MonitorServer: Sendable {
         }
         router.add(middleware: CrossSiteMiddleware())
         APIRoutes(store: store, app: client, live: live).register(on: router)
+        ScheduleRoutes(schedules: ScheduleStore(redis: store.broker)).register(on: router)
         PageRoutes(store: store, live: live).register(on: router)
         let connections = ConnectionGuard(limit: configuration.maxConnections, logger: logger)
         // The idle timeout also bounds how long a client may take to send its request headers.

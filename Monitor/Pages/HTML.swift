@@ -39,7 +39,7 @@ enum HTML {
 
     /// A whole page: navigation, the content, the stylesheet and the live-update script.
     static func page(title: String, active: String, body: String, brokerURL: RedisURL) -> Response {
-        let nav = [("workers", "/workers", "Workers"), ("tasks", "/tasks", "Tasks"), ("queues", "/queues", "Queues")]
+        let nav = [("workers", "/workers", "Workers"), ("tasks", "/tasks", "Tasks"), ("queues", "/queues", "Queues"), ("schedules", "/schedules", "Schedules")]
             .map { "<a href=\"\($0.1)\"\($0.0 == active ? " class=\"active\"" : "")>\($0.2)</a>" }.joined()
         let html = """
         <!doctype html>

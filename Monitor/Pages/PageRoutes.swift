@@ -50,6 +50,15 @@ struct PageRoutes {
                                          deadLetters: try await store.deadLetters())
             return HTML.page(title: "Queues", active: "queues", body: body, brokerURL: brokerURL)
         }
+        router.get("/schedules") { _, _ in
+            let schedules = ScheduleStore(redis: store.broker)
+            let statuses = try await schedules.statuses().entries
+            let ids = statuses.compactMap(\.lastTaskID)
+            var states: [String: String] = [:]
+            for id in ids { if let state = try await store.result(id)?.status.rawValue { states[id] = state } }
+            let leader = try await schedules.leader()?.beat
+            return HTML.page(title: "Schedules", active: "schedules", body: SchedulesPage.render(statuses, lastStates: states, leader: leader), brokerURL: brokerURL)
+        }
         router.get("/static/taskq.css") { _, _ in asset(Assets.stylesheet, type: "text/css; charset=utf-8") }
         router.get("/static/taskq.js") { _, _ in asset(Assets.script, type: "text/javascript; charset=utf-8") }
         router.get("/events") { _, _ in eventStream() }
