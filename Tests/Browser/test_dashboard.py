@@ -143,3 +143,41 @@ def test_worker_page_autoscale_form_sets_new_bounds(stack, browser):
     form.find_element(By.CSS_SELECTOR, "button[type=submit]").click()
     WebDriverWait(browser, 15).until(lambda d: "Autoscaling" in (cell_text(d, "#action-result") or ""))
     assert cell_text(browser, "#action-result") == f"Autoscaling '{name}' worker (min=2, max=3)"
+
+
+def test_schedules_page_lists_entries_and_its_buttons_pause_resume_and_run_now(stack, browser):
+    from conftest import TASKQ, start, wait_for
+    name = f"browser-{uuid.uuid4().hex[:6]}"
+    beat = start([str(TASKQ), "beat", "--broker", stack.redis_url, "--loglevel=info"], stack.logs / "beat.log")
+    try:
+        stack.cli("beat", "add", name, "--task", "tasks.add", "--every", "2", "--args", "[3, 4]")
+        stack.cli("beat", "add", f"{name}-cron", "--task", "tasks.add", "--crontab", "30 2 * * *", "--timezone", "Europe/Berlin")
+        wait_for(lambda: next((e for e in stack.api("/api/schedules") if e["name"] == name and e["total_runs"] >= 1), None),
+                 20, f"{name} to be sent once")
+        browser.get(f"{stack.base}/schedules")
+        row = browser.find_element(By.CSS_SELECTOR, f'tr.schedule[data-name="{name}"]')
+        assert "every 2 seconds" in row.text and "tasks.add" in row.text
+        cron = browser.find_element(By.CSS_SELECTOR, f'tr.schedule[data-name="{name}-cron"]')
+        assert "Europe/Berlin" in cron.find_element(By.CSS_SELECTOR, "td.next").text
+        row.find_element(By.XPATH, ".//button[text()='Pause']").click()
+        WebDriverWait(browser, 15).until(lambda d: cell_text(d, "#action-result") == f"Paused {name}")
+        assert next(e for e in stack.api("/api/schedules") if e["name"] == name)["paused"] is True
+        browser.refresh()
+        row = browser.find_element(By.CSS_SELECTOR, f'tr.schedule[data-name="{name}"]')
+        assert row.find_element(By.CSS_SELECTOR, "td.status").text == "paused"
+        runs = next(e for e in stack.api("/api/schedules") if e["name"] == name)["total_runs"]
+        row.find_element(By.XPATH, ".//button[text()='Run now']").click()
+        WebDriverWait(browser, 15).until(lambda d: cell_text(d, "#action-result") == f"Sent {name}")
+        after = wait_for(lambda: next((e for e in stack.api("/api/schedules") if e["name"] == name and e["total_runs"] == runs + 1), None),
+                         10, "the run-now to be recorded")
+        stack.wait_recorded(after["last_task_id"], "SUCCESS")
+        browser.refresh()
+        row = browser.find_element(By.CSS_SELECTOR, f'tr.schedule[data-name="{name}"]')
+        row.find_element(By.XPATH, ".//button[text()='Resume']").click()
+        WebDriverWait(browser, 15).until(lambda d: cell_text(d, "#action-result") == f"Resumed {name}")
+        wait_for(lambda: next((e for e in stack.api("/api/schedules") if e["name"] == name and e["total_runs"] >= runs + 2), None),
+                 20, f"{name} to be sent again after resume")
+        browser.save_screenshot(str(ARTIFACTS / "schedules.png"))
+    finally:
+        beat.terminate()
+        beat.wait(timeout=20)
