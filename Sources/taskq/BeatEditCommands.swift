@@ -79,8 +79,13 @@ struct BeatRemoveCommand: AsyncParsableCommand {
     @OptionGroup var options: BeatStoreOptions
 
     func run() async throws {
-        guard try await options.store().remove(name) else { throw ValidationError("no periodic entry named \(name)") }
+        let store = try options.store()
+        let source = try await store.status(name)?.entry.source
+        guard try await store.remove(name) else { throw ValidationError("no periodic entry named \(name)") }
         print("Removed \(name)")
+        if source == .code {
+            print("Note: \(name) is defined in the app's code; the next beat started with -A syncs it back. Pause it to keep it from running, or remove it from the code.")
+        }
     }
 }
 

@@ -19,6 +19,8 @@ Environment:
   PYTASKS_VISIBILITY_TIMEOUT kombu visibility_timeout in seconds (default: kombu's 3600)
   PYTASKS_RESTORE_INTERVAL   kombu unacked_restore_interval (seconds) with throttle 1
   PYTASKS_ACKS_LATE          1: task_acks_late=True
+  PYTASKS_BEAT_EVERY         seconds: `celery -A pytasks beat` sends tasks.add(4, 5) that often
+                             (beat_schedule entry "py-beat-add"; test_beat_interop.py)
 """
 
 from __future__ import annotations
@@ -57,6 +59,11 @@ def make_app(broker: str | None = None, backend: str | None = None, name: str = 
         task_send_sent_event=True,
         task_acks_late=os.environ.get("PYTASKS_ACKS_LATE", "") not in ("", "0", "false"),
     )
+    if os.environ.get("PYTASKS_BEAT_EVERY"):
+        app.conf.beat_schedule = {
+            "py-beat-add": {"task": "tasks.add", "schedule": float(os.environ["PYTASKS_BEAT_EVERY"]),
+                            "args": (4, 5)},
+        }
 
     # ---- Python-only tasks -------------------------------------------------
     @app.task(name="pytasks.mul", shared=False)

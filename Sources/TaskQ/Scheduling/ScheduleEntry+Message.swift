@@ -9,7 +9,8 @@ extension ScheduleEntry {
                                            queue: options.queue ?? "celery", origin: origin)
         fields.priority = options.priority ?? 0
         fields.expires = options.expires.map { now.addingTimeInterval($0) }
-        var headers: [String: JSONValue] = [ScheduleKeys.entryHeader: .string(name)]
+        // `celery_beat_task` as Celery 5.7's beat marks its messages.
+        var headers: [String: JSONValue] = [ScheduleKeys.entryHeader: .string(name), "celery_beat_task": true]
         if let slot { headers[ScheduleKeys.slotHeader] = .int(ScheduleStore.milliseconds(slot)) }
         fields.extraHeaders = headers
         return (fields.id, CeleryKeys.queueList(fields.queue, priority: fields.priority), EnvelopeWriter.envelope(fields))
