@@ -108,9 +108,9 @@ package struct ScheduleStore: Sendable {
     /// Removes an entry and its runs; false when there was none.
     @discardableResult
     package func remove(_ name: String) async throws -> Bool {
-        let deleted = try await redis.command(RedisCommand("HDEL", ScheduleKeys.entries, name)).integer ?? 0
-        try await apply(Self.removal(name) + [RedisCommand("INCR", ScheduleKeys.version)])
-        return deleted > 0
+        // The first command of the removal is the HDEL: its count says whether the entry existed.
+        let results = try await apply(Self.removal(name) + [RedisCommand("INCR", ScheduleKeys.version)])
+        return (results.first?.integer ?? 0) > 0
     }
 
     /// Pauses (no slots are planned or sent) or resumes (planned afresh from now) an entry;
@@ -147,15 +147,18 @@ package struct ScheduleStore: Sendable {
          RedisCommand("SREM", ScheduleKeys.paused, name), RedisCommand("DEL", ScheduleKeys.runs(name))]
     }
 
-    /// Runs commands in one MULTI/EXEC; throws the first error Redis gives.
-    private func apply(_ commands: [RedisCommand]) async throws {
+    /// Runs commands in one MULTI/EXEC and returns their replies; throws the first error Redis gives.
+    @discardableResult
+    private func apply(_ commands: [RedisCommand]) async throws -> [RedisReply] {
         let replies = try await redis.pipeline([RedisCommand("MULTI")] + commands + [RedisCommand("EXEC")])
         if let failure = replies.first(where: { if case .error = $0 { return true } else { return false } }) {
             throw ScheduleStoreError.redis("\(failure)")
         }
-        if case .array(let results) = replies.last, let failure = results.first(where: { if case .error = $0 { return true } else { return false } }) {
+        guard case .array(let results) = replies.last else { return [] }
+        if let failure = results.first(where: { if case .error = $0 { return true } else { return false } }) {
             throw ScheduleStoreError.redis("\(failure)")
         }
+        return results
     }
 
     /// Name/value pairs of a flat HGETALL or WITHSCORES reply.
