@@ -92,6 +92,7 @@ extension BeatService {
         let (statuses, unreadable) = try await store.statuses()
         var entries: [String: (entry: ScheduleEntry, rule: ScheduleRule)] = [:]
         var unplanned: [(String, Date)] = []
+        var unusable: [String] = []
         var reported: Set<String> = []
         for (name, reason) in unreadable {
             reported.insert(name)
@@ -105,7 +106,12 @@ extension BeatService {
             } catch {
                 reported.insert(status.name)
                 if !state.reported.contains(status.name) { logger.error("beat: Entry \(status.name) is not sent: \(error)") }
+                // Its old plan would come due with no rule to send it by (and be reloaded for every round).
+                if status.nextRun != nil { unusable.append(status.name) }
             }
+        }
+        if !unusable.isEmpty {
+            _ = try await redis.command(RedisCommand("ZREM", arguments: [ScheduleKeys.next] + unusable))
         }
         if let leaderValue = state.leaderValue, !unplanned.isEmpty {
             var arguments: [any RedisArgument] = [leaderValue]
