@@ -23,11 +23,11 @@ func checkedInt(_ result: (partialValue: Int, overflow: Bool), _ what: String) t
     return result.partialValue
 }
 
-app.task("tasks.add", parameters: ["x", "y"]) { (x: Int, y: Int) in
+let add = app.task("tasks.add", parameters: ["x", "y"]) { (x: Int, y: Int) in
     try checkedInt(x.addingReportingOverflow(y), "\(x) + \(y)")
 }
 
-app.task("tasks.mul", parameters: ["x", "y"]) { (x: Int, y: Int) in
+let mul = app.task("tasks.mul", parameters: ["x", "y"]) { (x: Int, y: Int) in
     try checkedInt(x.multipliedReportingOverflow(by: y), "\(x) * \(y)")
 }
 
@@ -141,5 +141,7 @@ let tick = app.task("tasks.tick") { () -> String in
 try app.schedule("demo-tick", every: .seconds(10), task: tick)
 try app.schedule("weekday-report", crontab: Crontab(minute: "0", hour: "9", dayOfWeek: "mon-fri"), timeZone: "Europe/Berlin",
                  task: app.task("tasks.report", parameters: ["kind"]) { (kind: String) in "\(kind) report" }, "daily")
+
+registerWorkflowTasks(in: app, add: add, mul: mul)
 
 try await app.run()

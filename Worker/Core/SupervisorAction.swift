@@ -40,8 +40,9 @@ enum SupervisorAction {
     case schedule(TaskMessage, due: Date, list: String, replacing: String?)
     /// Put deliveries back at the head of their lists.
     case restore([Delivery], countsAsDelivery: Bool)
-    /// Send a new message (a chain step, callback or errback) to the tail of `list`.
-    case publish(TaskMessage, list: String)
+    /// Start a canvas (a chain step, callback, errback or chord callback): store its chords'
+    /// header sizes on the result backend, then send its messages.
+    case publishCanvas(chordSizes: [CanvasPlanner.ChordSize], messages: [CanvasPlanner.Publish])
     /// Push a message back to the head of `list`, to be consumed next.
     case republish(TaskMessage, list: String)
     /// Move the held deliveries' visibility scores to now.

@@ -38,24 +38,16 @@ extension SupervisorCore {
         FollowUpLink(parentID: job.message.id, rootID: job.message.rootID ?? job.message.id, queue: job.claimed.queue)
     }
 
-    /// Publishes a follow-up signature, its arguments led by `value` unless it is immutable.
+    /// Starts a follow-up canvas (a task signature, or a chain, group or chord a Python or
+    /// Swift client nested there), its arguments led by `value` unless it is immutable.
     mutating func send(_ signature: JSONValue, link: FollowUpLink, prepending value: JSONValue, chain: [JSONValue]?, kind: String) {
-        guard let name = signature["task"]?.stringValue else {
+        guard CanvasDict.kind(of: signature) != nil else {
             log(.error, "Task \(link.parentID): cannot send the \(kind) \(signature.jsonText): it is not a task signature")
             return
         }
-        let options = signature["options"]?.objectValue ?? [:]
-        var args = signature["args"]?.arrayValue ?? []
-        if signature["immutable"]?.boolValue != true { args.insert(value, at: 0) }
-        var embed = TaskMessage.emptyEmbed
-        if let chain { embed["chain"] = .array(chain) }
-        let message = TaskMessage.make(
-            name: name, id: options["task_id"]?.stringValue ?? TaskID.make(),
-            args: args, kwargs: signature["kwargs"]?.objectValue ?? [:],
-            queue: options["queue"]?.stringValue ?? link.queue,
-            priority: options["priority"]?.intValue ?? 0,
-            rootID: link.rootID, parentID: link.parentID,
-            groupID: options["group_id"]?.stringValue, origin: configuration.nodeName, embed: embed)
-        emit(.publish(message, list: message.targetList(fallbackQueue: link.queue)))
+        let queue = link.queue
+        var planner = CanvasPlanner(settings: CanvasPlanner.Settings(origin: configuration.nodeName, queue: { _, _, _ in queue }, now: now))
+        planner.apply(signature, prepending: value, placement: CanvasPlanner.Placement(parentID: link.parentID, rootID: link.rootID, chain: chain))
+        emit(.publishCanvas(chordSizes: planner.chordSizes, messages: planner.publishes))
     }
 }

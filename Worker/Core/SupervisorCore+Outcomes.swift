@@ -24,6 +24,11 @@ extension SupervisorCore {
             }
             continueChain(after: job, result: value)
             joinChord(after: job, state: .success, result: value)
+        case .replaced:
+            // Its replacement runs under the same id and carries its chain, chord and callbacks.
+            log(.info, "Task \(job.label) replaced by a new task in \(FixedPoint.text(runtime, places: 4))s")
+            job.move(to: .finished)
+            if let tag = ackTag(settling: job) { emit(.ack(tag: tag)) }
         case .dropped:
             // Revoked while it waited in the child, which never started it.
             fail(job, state: .revoked, exception: .revoked(job.dropReason ?? "revoked"), traceback: nil)

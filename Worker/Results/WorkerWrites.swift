@@ -53,6 +53,24 @@ final class WorkerWrites: Sendable {
         }
     }
 
+    /// Starts a canvas: its chords' header sizes on the backend first (a header task may
+    /// finish at once and look for its chord's size), then its messages on the broker.
+    func startCanvas(chordSizes: [CanvasPlanner.ChordSize], messages: [CanvasPlanner.Publish]) {
+        let publishes = messages.map { RedisWrite.command(RedisCommand("LPUSH", $0.list, $0.message.envelope())) }
+        guard !chordSizes.isEmpty else {
+            broker.enqueue(publishes)
+            return
+        }
+        var sizes: [RedisWrite] = []
+        for chord in chordSizes {
+            let key = "celery-taskset-meta-" + chord.group
+            sizes.append(.command(RedisCommand("DEL", key + ".c")))
+            sizes.append(.command(RedisCommand("SET", key + ".s", chord.size, "EX", resultExpiry > 0 ? resultExpiry : 86_400)))
+        }
+        let broker = self.broker
+        backend.enqueue(sizes) { broker.enqueue(publishes) }
+    }
+
     /// Adds revoked task ids to `taskq:revoked` (scored by when the revocation expires).
     func recordRevoked(_ ids: [String], until expiry: Double) {
         guard !ids.isEmpty else { return }

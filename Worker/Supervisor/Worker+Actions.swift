@@ -50,8 +50,8 @@ extension Worker {
             writes.schedule(message, due: due, list: list, replacing: replacing)
         case .restore(let deliveries, let countsAsDelivery):
             writes.restore(deliveries.map { ($0.tag, $0.list) }, countsAsDelivery: countsAsDelivery)
-        case .publish(let message, let list):
-            writes.broker.enqueue([.command(RedisCommand("LPUSH", list, message.envelope()))])
+        case .publishCanvas(let chordSizes, let messages):
+            writes.startCanvas(chordSizes: chordSizes, messages: messages)
         case .republish(let message, let list):
             writes.broker.enqueue([.command(RedisCommand("RPUSH", list, message.envelope()))])
         case .renew(let tags):

@@ -24,7 +24,7 @@ extension Worker {
             "--- ***** ----- ",
             " -------------- [queues]",
         ] + configuration.queues.map { "                .> \(String($0.prefix(16)) + String(repeating: " ", count: max(0, 16 - $0.count))) exchange=\($0)(direct) key=\($0)" }
-            + ["", "[tasks]"] + core.tasks.values.sorted { $0.name < $1.name }.map { "  . \($0.listing)" } + [""]
+            + ["", "[tasks]"] + core.tasks.values.filter { !$0.name.hasPrefix("celery.") }.sorted { $0.name < $1.name }.map { "  . \($0.listing)" } + [""]
         let text = Array(lines.joined(separator: "\n").utf8) + [0x0A]
         _ = text.withUnsafeBytes { write(STDERR_FILENO, $0.baseAddress, $0.count) }
         logger.info("\(configuration.nodeName) ready.")

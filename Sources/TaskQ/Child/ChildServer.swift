@@ -126,9 +126,10 @@ package final class ChildServer: Sendable {
         let name = request.task
         let softLimit = request.softTimeLimit
         let call = TaskCall(args: request.args, kwargs: request.kwargs)
+        let app = self.app
         let makeContext: @Sendable () -> TaskContext = {
-            TaskContext(id: request.id, name: name, retries: request.retries,
-                        rootID: request.rootID, parentID: request.parentID, softTimeLimit: softLimit)
+            TaskContext(id: request.id, name: name, retries: request.retries, rootID: request.rootID,
+                        parentID: request.parentID, softTimeLimit: softLimit, workflow: request.workflow, app: app)
         }
         let concurrent = self.concurrent
         jobs.withLock { jobs in
@@ -178,6 +179,8 @@ package final class ChildServer: Sendable {
         do {
             let value = try await TaskContext.$current.withValue(context) { try await task.run(call) }
             return .success(result: value)
+        } catch is TaskReplaced {
+            return .replaced
         } catch {
             let softLimitHit = jobs.withLock { $0.softLimited.contains(job) }
             if softLimitHit && (error is CancellationError || error is SoftTimeLimitExceeded) {

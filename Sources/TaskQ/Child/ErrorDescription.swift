@@ -2,6 +2,8 @@
 package enum ErrorDescription {
     /// The exception record of a thrown Swift error (`exc_module` is the app's name).
     package static func exception(of error: any Error, module: String) -> ExceptionInfo {
+        if let raised = error as? RaisedException { return raised.info }
+        if let failure = error as? TaskFailure { return failure.exception }
         if let mismatch = error as? ArgumentMismatch {
             return ExceptionInfo(type: "TypeError", message: mismatch.message, module: "builtins")
         }

@@ -29,7 +29,7 @@ struct AppCommandLine {
         switch arguments.first {
         case nil, "list":
             print("Tasks registered in \(app.name):")
-            for task in app.registry.all {
+            for task in app.registry.all where !task.name.hasPrefix("celery.") {
                 let details = WorkerTaskOptions(task.options).json.objectValue?.filter { !$0.value.isNull && $0.key != "rejectOnWorkerLost" && $0.key != "ignoreResult" } ?? [:]
                 let suffix = details.isEmpty ? "" : " [" + details.keys.sorted().map { "\($0)=\(details[$0]!.jsonText)" }.joined(separator: ", ") + "]"
                 print("  . \(task.name)\(suffix)")

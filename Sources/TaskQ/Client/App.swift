@@ -42,6 +42,7 @@ public final class App: Sendable {
         self.routes = routes
         self.logger = logger ?? Logger(label: "taskq.\(name)")
         self.connections = AppConnections(brokerURL: brokerURLString, backendURL: backendURLString, logger: self.logger)
+        CanvasBuiltins.register(in: self)
     }
 
     /// Registers a typed task and returns its handle.

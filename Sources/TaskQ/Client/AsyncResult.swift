@@ -5,9 +5,16 @@ public struct AsyncResult<Output: Decodable & Sendable>: Sendable {
     /// The task id.
     public let id: String
     let app: App
+    /// Where the task sits in the workflow the client sent (its parents).
+    let node: ResultNode
 
     init(id: String, app: App) {
-        self.id = id
+        self.init(node: .task(id: id, parent: nil), app: app)
+    }
+
+    init(node: ResultNode, app: App) {
+        self.id = node.id
+        self.node = node
         self.app = app
     }
 

@@ -14,15 +14,27 @@ public struct TaskContext: Sendable {
     public let softTimeLimit: Double?
     /// When this run started.
     let started = ContinuousClock.now
+    /// The task's place in a workflow (`TaskMessage.workflowPlace`), if it has one.
+    let workflow: JSONValue?
+    /// The app the task runs in, which sends what `replace` and `addToChord` start.
+    let app: App?
 
-    init(id: String, name: String, retries: Int, rootID: String?, parentID: String?, softTimeLimit: Double? = nil) {
+    init(id: String, name: String, retries: Int, rootID: String?, parentID: String?, softTimeLimit: Double? = nil,
+         workflow: JSONValue? = nil, app: App? = nil) {
         self.id = id
         self.name = name
         self.retries = retries
         self.rootID = rootID
         self.parentID = parentID
         self.softTimeLimit = softTimeLimit
+        self.workflow = workflow
+        self.app = app
     }
+
+    /// The group this task belongs to (a group's member or a chord's header task).
+    public var groupID: String? { workflow?["group"]?.stringValue }
+    /// The task's place in its group.
+    public var groupIndex: Int? { workflow?["group_index"]?.intValue }
 
     /// Throws `SoftTimeLimitExceeded` once the running task's soft time limit has passed.
     ///

@@ -6,6 +6,7 @@ public struct TaskQError: Error, CustomStringConvertible, Sendable {
         case timeout
         case protocolViolation
         case decoding
+        case workflow
     }
 
     private let code: Code
@@ -27,11 +28,15 @@ public struct TaskQError: Error, CustomStringConvertible, Sendable {
     public static func protocolViolation(_ message: String) -> TaskQError { TaskQError(.protocolViolation, message) }
     /// A stored value did not decode into the expected Swift type.
     public static func decoding(_ message: String) -> TaskQError { TaskQError(.decoding, message) }
+    /// A workflow that cannot run as built (a step that does not fit the one before it).
+    public static func workflow(_ message: String) -> TaskQError { TaskQError(.workflow, message) }
 
     /// Whether this is a timeout while waiting for a result.
     public var isTimeout: Bool { code == .timeout }
     /// Whether this is a broker (Redis) failure.
     public var isBrokerFailure: Bool { code == .broker }
+    /// Whether this is a workflow built wrong.
+    public var isWorkflowError: Bool { code == .workflow }
 
     public var description: String { message }
 }

@@ -12,28 +12,38 @@ public struct Control: Sendable {
     /// started later honour it as well. A task still waiting gets REVOKED stored
     /// at once, as Celery 5.7 does.
     public func revoke(_ taskID: String, terminate: Bool = false, signal: String = "SIGTERM") async throws {
-        let record = ResultRecord(taskID: taskID, status: .revoked, exception: .revoked(terminate ? "terminated" : "revoked"),
-                                  traceback: nil, dateDone: Date())
+        try await revoke([taskID], terminate: terminate, signal: signal)
+    }
+
+    /// Revokes many tasks with one broadcast (a group's members, say), as Celery's
+    /// `revoke([...])` does.
+    public func revoke(_ taskIDs: [String], terminate: Bool = false, signal: String = "SIGTERM") async throws {
+        guard !taskIDs.isEmpty else { return }
         do {
             let broker = try app.connections.broker()
-            let expiry = Date().timeIntervalSince1970 + 3 * 3600
+            let now = Date().timeIntervalSince1970
+            var add: [any RedisArgument] = [CeleryKeys.revoked]
+            for id in taskIDs { add += [now + 3 * 3600, id] }
             _ = try await broker.pipeline([
-                RedisCommand("ZADD", CeleryKeys.revoked, expiry, taskID),
-                RedisCommand("ZREMRANGEBYSCORE", CeleryKeys.revoked, "-inf", Date().timeIntervalSince1970),
+                RedisCommand("ZADD", arguments: add),
+                RedisCommand("ZREMRANGEBYSCORE", CeleryKeys.revoked, "-inf", now),
             ])
-            if let current = try await app.fetchRecord(taskID)?.status, current.isReady || current == .started {
+            let current = try await app.fetchRecords(taskIDs)
+            var writes: [RedisCommand] = []
+            for (id, record) in zip(taskIDs, current) {
                 // Finished or running: only the broadcast (terminate) can still act.
-            } else {
-                let json = record.serialized()
-                _ = try await app.connections.backend().pipeline([
-                    RedisCommand("SET", CeleryKeys.result(taskID), json, "EX", app.resultExpiry),
-                    RedisCommand("PUBLISH", CeleryKeys.result(taskID), json),
-                ])
+                if let status = record?.status, status.isReady || status == .started { continue }
+                let json = ResultRecord(taskID: id, status: .revoked, exception: .revoked(terminate ? "terminated" : "revoked"),
+                                        traceback: nil, dateDone: Date()).serialized()
+                writes.append(RedisCommand("SET", CeleryKeys.result(id), json, "EX", app.resultExpiry))
+                writes.append(RedisCommand("PUBLISH", CeleryKeys.result(id), json))
             }
+            if !writes.isEmpty { _ = try await app.connections.backend().pipeline(writes) }
         } catch {
             throw TaskQError.wrapping(error)
         }
-        _ = try await broadcast("revoke", arguments: ["task_id": .string(taskID), "terminate": .bool(terminate), "signal": .string(signal)])
+        let ids: JSONValue = taskIDs.count == 1 ? .string(taskIDs[0]) : .array(taskIDs.map(JSONValue.string))
+        _ = try await broadcast("revoke", arguments: ["task_id": ids, "terminate": .bool(terminate), "signal": .string(signal)])
     }
 
     /// Sets a task's rate limit on the workers (`"10/s"`; `nil` removes it).

@@ -8,6 +8,9 @@ package enum JobOutcome: Sendable, Equatable {
     case retry(countdown: Double, exception: ExceptionInfo, traceback: String?)
     /// The worker revoked the job while it waited in the child; it never started.
     case dropped
+    /// The task replaced itself with a new canvas under its id (`TaskContext.replace`):
+    /// nothing is stored for it and its workflow moved to the replacement.
+    case replaced
 
     /// The members the `done` frame carries besides `type` and `job`.
     var members: [String: JSONValue] {
@@ -21,6 +24,8 @@ package enum JobOutcome: Sendable, Equatable {
                     "traceback": traceback.map(JSONValue.string) ?? .null]
         case .dropped:
             return ["outcome": "dropped"]
+        case .replaced:
+            return ["outcome": "replaced"]
         }
     }
 
@@ -34,6 +39,8 @@ package enum JobOutcome: Sendable, Equatable {
             self = .success(result: frame["result"] ?? .null)
         case "dropped":
             self = .dropped
+        case "replaced":
+            self = .replaced
         case "retry":
             let countdown = frame["countdown"]?.doubleValue ?? 0
             self = .retry(countdown: countdown.isFinite ? max(0, countdown) : 0,

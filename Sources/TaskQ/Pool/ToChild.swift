@@ -30,9 +30,11 @@ package enum ToChild: Sendable, Equatable {
         package var parentID: String?
         /// The soft time limit in seconds, already held to what can be enforced.
         package var softTimeLimit: Double?
+        /// The task's place in a workflow (`TaskMessage.workflowPlace`), for `replace` and `addToChord`.
+        package var workflow: JSONValue?
 
         package init(job: Int, id: String, task: String, args: [JSONValue], kwargs: [String: JSONValue], retries: Int,
-                     rootID: String?, parentID: String?, softTimeLimit: Double?) {
+                     rootID: String?, parentID: String?, softTimeLimit: Double?, workflow: JSONValue? = nil) {
             self.job = job
             self.id = id
             self.task = task
@@ -42,6 +44,7 @@ package enum ToChild: Sendable, Equatable {
             self.rootID = rootID
             self.parentID = parentID
             self.softTimeLimit = softTimeLimit
+            self.workflow = workflow
         }
     }
 
@@ -49,11 +52,14 @@ package enum ToChild: Sendable, Equatable {
     package var frame: JSONValue {
         switch self {
         case .run(let request):
-            return ["type": "run", "job": .int(request.job), "id": .string(request.id), "task": .string(request.task),
-                    "args": .array(request.args), "kwargs": .object(request.kwargs), "retries": .int(request.retries),
-                    "root_id": request.rootID.map(JSONValue.string) ?? .null,
-                    "parent_id": request.parentID.map(JSONValue.string) ?? .null,
-                    "soft_time_limit": request.softTimeLimit.map(JSONValue.double) ?? .null]
+            var members: [String: JSONValue] = [
+                "type": "run", "job": .int(request.job), "id": .string(request.id), "task": .string(request.task),
+                "args": .array(request.args), "kwargs": .object(request.kwargs), "retries": .int(request.retries),
+                "root_id": request.rootID.map(JSONValue.string) ?? .null,
+                "parent_id": request.parentID.map(JSONValue.string) ?? .null,
+                "soft_time_limit": request.softTimeLimit.map(JSONValue.double) ?? .null]
+            if let workflow = request.workflow { members["workflow"] = workflow }
+            return .object(members)
         case .drop(let job):
             return ["type": "drop", "job": .int(job)]
         case .cancel(let job):
@@ -80,7 +86,8 @@ package enum ToChild: Sendable, Equatable {
                                    args: frame["args"]?.arrayValue ?? [], kwargs: frame["kwargs"]?.objectValue ?? [:],
                                    retries: frame["retries"]?.intValue ?? 0, rootID: frame["root_id"]?.stringValue,
                                    parentID: frame["parent_id"]?.stringValue,
-                                   softTimeLimit: TimeLimitRange.clamped(frame["soft_time_limit"]?.doubleValue)))
+                                   softTimeLimit: TimeLimitRange.clamped(frame["soft_time_limit"]?.doubleValue),
+                                   workflow: frame["workflow"]))
         case "drop":
             guard let job = frame["job"]?.intValue else { throw ProtocolError.malformed("drop frame without a job number") }
             self = .drop(job: job)
@@ -119,6 +126,10 @@ extension ToChild.RunRequest {
             (message.parentID.map(JSONValue.string) ?? .null).write(to: &out)
             out.append(contentsOf: #","soft_time_limit":"#.utf8)
             (softTimeLimit.map(JSONValue.double) ?? .null).write(to: &out)
+            if let workflow = message.workflowPlace {
+                out.append(contentsOf: #","workflow":"#.utf8)
+                workflow.write(to: &out)
+            }
             out.append(UInt8(ascii: "}"))
         }
     }

@@ -218,6 +218,19 @@ package struct TaskMessage: Sendable {
         return copy
     }
 
+    /// The message's place in a workflow, when it has one: `group`, `group_index`,
+    /// `replaced_task_nesting` and the non-empty `embed` members (`chain`, `chord`,
+    /// `callbacks`, `errbacks`). A task needs it to replace itself or add to its chord.
+    package var workflowPlace: JSONValue? {
+        var place: [String: JSONValue] = [:]
+        for (key, value) in embed where !value.isNull { place[key] = value }
+        if let groupID { place["group"] = .string(groupID) }
+        guard !place.isEmpty else { return nil }
+        place["group_index"] = headers["group_index"] ?? .null
+        place["replaced_task_nesting"] = headers["replaced_task_nesting"] ?? .int(0)
+        return .object(place)
+    }
+
     /// The list this message belongs in, by its routing key (or `fallbackQueue`) and priority.
     package func targetList(fallbackQueue: String) -> String {
         CeleryKeys.queueList(routingKey ?? fallbackQueue, priority: priority)

@@ -134,7 +134,7 @@ extension Array where Element == SupervisorAction {
     var workerEvents: [WorkerEventKind] { compactMap { if case .workerEvent(let k) = $0 { return k } else { return nil } } }
     var sharedTokenRequests: [Int] { compactMap { if case .askSharedToken(let job, _, _) = $0 { return job } else { return nil } } }
     var wakes: [Double] { compactMap { if case .wake(let s) = $0 { return s } else { return nil } } }
-    var published: [TaskMessage] { compactMap { if case .publish(let m, _) = $0 { return m } else { return nil } } }
+    var published: [TaskMessage] { flatMap { if case .publishCanvas(_, let sent) = $0 { return sent.map(\.message) } else { return [] } } }
     var republished: [TaskMessage] { compactMap { if case .republish(let m, _) = $0 { return m } else { return nil } } }
     var replies: [JSONValue] { compactMap { if case .reply(_, let v) = $0 { return v } else { return nil } } }
     var chordJoins: [ChordJoinRequest] { compactMap { if case .joinChord(let r) = $0 { return r } else { return nil } } }
