@@ -9,6 +9,7 @@ let package = Package(
         .executable(name: "taskq", targets: ["taskq"]),
         .executable(name: "taskq-worker", targets: ["taskq-worker"]),
         .executable(name: "tasks", targets: ["tasks"]),
+        .executable(name: "workflows", targets: ["workflows"]),
     ],
     dependencies: [
         .package(url: "https://github.com/apple/swift-argument-parser", from: "1.8.2"),
@@ -99,6 +100,11 @@ let package = Package(
             name: "tasks",
             dependencies: ["TaskQ"],
             path: "Examples/tasks"
+        ),
+        .executableTarget(
+            name: "workflows",
+            dependencies: ["TaskQ"],
+            path: "Examples/workflows"
         ),
         .target(
             name: "TaskQTestSupport",

@@ -1,6 +1,9 @@
 import FoundationEssentials
 
-extension JSONValue {
+extension JSONValue: CustomStringConvertible {
+    /// The value as JSON text, as `jsonText` writes it (so `print(value)` shows JSON).
+    public var description: String { jsonText }
+
     /// The value as compact JSON text (Python's `json.dumps` spacing is not needed by any reader),
     /// object members in no particular order: the fast form for the wire.
     public func serialized() -> [UInt8] {
