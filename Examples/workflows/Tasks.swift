@@ -11,11 +11,11 @@ struct ExampleTasks {
     let recordError: TaskDefinition<String, String>
 
     init(app: App) {
-        self.app = app
-        add = app.remoteTask("tasks.add", arguments: Int.self, Int.self, returns: Int.self)
-        mul = app.remoteTask("tasks.mul", arguments: Int.self, Int.self, returns: Int.self)
-        xsum = app.remoteTask("tasks.xsum", arguments: [Int].self, returns: Int.self)
-        fail = app.remoteTask("tasks.fail", arguments: String.self, returns: Int.self)
-        recordError = app.remoteTask("tasks.record_error", arguments: String.self, returns: String.self)
+        let add = app.remoteTask("tasks.add", arguments: Int.self, Int.self, returns: Int.self)
+        let mul = app.remoteTask("tasks.mul", arguments: Int.self, Int.self, returns: Int.self)
+        let xsum = app.remoteTask("tasks.xsum", arguments: [Int].self, returns: Int.self)
+        let fail = app.remoteTask("tasks.fail", arguments: String.self, returns: Int.self)
+        let recordError = app.remoteTask("tasks.record_error", arguments: String.self, returns: String.self)
+        (self.app, self.add, self.mul, self.xsum, self.fail, self.recordError) = (app, add, mul, xsum, fail, recordError)
     }
 }

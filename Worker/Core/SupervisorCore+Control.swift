@@ -42,7 +42,10 @@ extension SupervisorCore {
             beginWarmShutdown()
             return ok("shutting down")
         case "registered":
-            return .array(tasks.values.sorted { $0.name < $1.name }.map { .string($0.listing) })
+            // As Celery's: its built-in `celery.*` tasks only when asked for (`builtins`).
+            let builtins = arguments["builtins"]?.boolValue == true
+            return .array(tasks.values.filter { builtins || !$0.name.hasPrefix("celery.") }
+                .sorted { $0.name < $1.name }.map { .string($0.listing) })
         case "active":
             let safe = arguments["safe"]?.boolValue == true
             return .array(jobs.values.filter { $0.startedAt != nil }.sorted { $0.number < $1.number }.map { requestInfo($0, safe: safe) })

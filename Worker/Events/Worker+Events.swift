@@ -31,7 +31,7 @@ extension Worker {
         status.pool = configuration.pool.kind.rawValue
         status.tasksPerProcess = configuration.pool.tasksPerChild
         status.queues = core.queues
-        status.registered = core.tasks.values.sorted { $0.name < $1.name }.map {
+        status.registered = core.tasks.values.filter { !$0.name.hasPrefix("celery.") }.sorted { $0.name < $1.name }.map {
             WorkerStatusRecord.RegisteredTask(name: $0.name, listing: $0.listing)
         }
         status.activeTasks = core.jobs.values.sorted { $0.number < $1.number }.map { core.requestInfo($0, safe: true) }
