@@ -29,6 +29,7 @@ if not BIN_DIR.is_absolute():
     BIN_DIR = ROOT / BIN_DIR
 TASKQ = BIN_DIR / "taskq"
 TASKS_APP = BIN_DIR / "tasks"
+WORKFLOWS = BIN_DIR / "workflows"
 PYTHON = sys.executable
 LOG_ROOT = ROOT / "artifacts" / "interop"
 
@@ -381,6 +382,14 @@ def run(argv: list[str], timeout: float = 60, env: dict | None = None, cwd: Path
 
 def taskq(*args: str, db: int, timeout: float = 60, check: bool = False) -> subprocess.CompletedProcess:
     return run([str(TASKQ), *args, "--broker", url_for_db(db)], timeout=timeout, check=check)
+
+
+def workflows(*args: str, db: int, timeout: float = 120) -> dict:
+    """Runs the Swift `workflows` client (Examples/workflows) on database `db`; its printed JSON."""
+    result = run([str(WORKFLOWS), *args], timeout=timeout, env={"TASKQ_BROKER_URL": url_for_db(db)})
+    if result.returncode != 0:
+        raise AssertionError(f"workflows {' '.join(args)} exited {result.returncode}:\n{result.stderr}")
+    return json.loads(result.stdout.strip().splitlines()[-1])
 
 
 def celery_cli(*args: str, db: int, timeout: float = 60, check: bool = False) -> subprocess.CompletedProcess:

@@ -70,6 +70,10 @@ def make_app(broker: str | None = None, backend: str | None = None, name: str = 
     def mul(x, y):
         return x * y
 
+    @app.task(name="pytasks.xsum", shared=False)
+    def xsum(numbers):
+        return sum(numbers)
+
     @app.task(name="pytasks.boom", shared=False)
     def boom(msg):
         raise ValueError(msg)
