@@ -11,6 +11,11 @@ struct BeatPlanner: Sendable {
     /// Seconds a slot may be late and still be sent on its own.
     let catchUp: Double
 
+    /// A slot sent within this many seconds of its time is on time whatever `catchUp` says
+    /// (with `--catch-up 0`, every slot is a few milliseconds late when it is claimed; planning
+    /// the next one from `now` would let the schedule drift by that much each time).
+    static let punctuality = 1.0
+
     /// One send: the slot it settles, the slot planned after it, and the slots skipped.
     struct Send: Equatable {
         var slot: Date
@@ -26,7 +31,7 @@ struct BeatPlanner: Sendable {
 
     /// The send for `slot`, due at `now`.
     func send(_ rule: ScheduleRule, slot: Date, now: Date) -> Send {
-        if now.timeIntervalSince(slot) <= catchUp {
+        if now.timeIntervalSince(slot) <= max(catchUp, Self.punctuality) {
             return Send(slot: slot, next: rule.nextFire(after: slot), missed: 0)
         }
         let missed = max(0, rule.missedFirings(from: slot, until: now) - 1)
