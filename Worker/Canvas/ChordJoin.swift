@@ -13,6 +13,8 @@ enum ChordJoin {
 
     /// KEYS: `.j`, `.t`, `.s`, `.d`, `.c`. ARGV: task id, entry JSON, group index, expiry seconds, claim token.
     /// Returns every entry in header order when this call completed the chord (and cleans up), else `{}`.
+    /// Until the client has stored the header's size (`.s`; Celery's client writes it just before
+    /// its last header message) the chord is not complete, whatever `.t` (tasks added at run time) says.
     static let partReturn = RedisScript("""
     local claim = redis.call('GET', KEYS[5])
     if claim then return {} end
@@ -22,7 +24,9 @@ enum ChordJoin {
     redis.call('SADD', KEYS[4], member)
     for i = 1, 4 do redis.call('EXPIRE', KEYS[i], ARGV[4]) end
     local ready = redis.call('ZCOUNT', KEYS[1], '-inf', '+inf')
-    local size = tonumber(redis.call('GET', KEYS[3]) or '0') + tonumber(redis.call('GET', KEYS[2]) or '0')
+    local header = redis.call('GET', KEYS[3])
+    if not header then return {} end
+    local size = tonumber(header) + tonumber(redis.call('GET', KEYS[2]) or '0')
     if size == 0 or ready < size then return {} end
     if not redis.call('SET', KEYS[5], ARGV[5], 'NX', 'EX', 300) then return {} end
     local entries = redis.call('ZRANGE', KEYS[1], 0, -1)
