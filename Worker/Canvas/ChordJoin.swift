@@ -9,7 +9,7 @@ import TaskQ
 /// workers can run the header tasks of one chord together.
 enum ChordJoin {
     /// The backend key the join's keys derive from.
-    static func groupKey(_ group: String) -> String { "celery-taskset-meta-" + group }
+    static func groupKey(_ group: String) -> String { CeleryKeys.groupMeta(group) }
 
     /// KEYS: `.j`, `.t`, `.s`, `.d`, `.c`. ARGV: task id, entry JSON, group index, expiry seconds, claim token.
     /// Returns every entry in header order when this call completed the chord (and cleans up), else `{}`.

@@ -61,12 +61,7 @@ final class WorkerWrites: Sendable {
             broker.enqueue(publishes)
             return
         }
-        var sizes: [RedisWrite] = []
-        for chord in chordSizes {
-            let key = "celery-taskset-meta-" + chord.group
-            sizes.append(.command(RedisCommand("DEL", key + ".c")))
-            sizes.append(.command(RedisCommand("SET", key + ".s", chord.size, "EX", resultExpiry > 0 ? resultExpiry : 86_400)))
-        }
+        let sizes = chordSizes.flatMap { $0.commands(expiry: resultExpiry) }.map(RedisWrite.command)
         let broker = self.broker
         backend.enqueue(sizes) { broker.enqueue(publishes) }
     }

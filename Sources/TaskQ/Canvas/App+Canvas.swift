@@ -49,12 +49,7 @@ extension App {
     package func send(_ planner: CanvasPlanner) async throws {
         do {
             if !planner.chordSizes.isEmpty {
-                var commands: [RedisCommand] = []
-                for chord in planner.chordSizes {
-                    let key = "celery-taskset-meta-" + chord.group
-                    commands.append(RedisCommand("DEL", key + ".c"))
-                    commands.append(RedisCommand("SET", key + ".s", chord.size, "EX", resultExpiry > 0 ? resultExpiry : 86_400))
-                }
+                let commands = planner.chordSizes.flatMap { $0.commands(expiry: resultExpiry) }
                 try Self.requireSuccess(try await connections.backend().pipeline(commands))
             }
             let publishes = planner.publishes.map { RedisCommand("LPUSH", $0.list, $0.message.envelope()) }

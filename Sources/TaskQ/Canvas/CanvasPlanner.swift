@@ -60,6 +60,12 @@ package struct CanvasPlanner {
     package struct ChordSize: Sendable, Equatable {
         package let group: String
         package let size: Int
+
+        /// Celery 5.7's writes: clear a finished join's claim (`.c`), store the size (`.s`).
+        package func commands(expiry: Int) -> [RedisCommand] {
+            let key = CeleryKeys.groupMeta(group)
+            return [RedisCommand("DEL", key + ".c"), RedisCommand("SET", key + ".s", size, "EX", expiry > 0 ? expiry : 86_400)]
+        }
     }
 
     package let settings: Settings

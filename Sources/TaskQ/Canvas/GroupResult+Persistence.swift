@@ -25,7 +25,7 @@ extension GroupResult {
         }
     }
 
-    static func key(_ id: String) -> String { "celery-taskset-meta-" + id }
+    static func key(_ id: String) -> String { CeleryKeys.groupMeta(id) }
 }
 
 extension App {

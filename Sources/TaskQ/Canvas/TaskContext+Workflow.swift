@@ -35,7 +35,7 @@ extension TaskContext {
         dict = CanvasDict.setting("root_id", context.rootID.map(JSONValue.string) ?? .null, in: dict)
         let frozen = CanvasFreezer.freeze(dict, replyTo: App.replyTo)
         do {
-            _ = try await app.connections.backend().command(RedisCommand("INCR", "celery-taskset-meta-\(group).t"))
+            _ = try await app.connections.backend().command(RedisCommand("INCR", CeleryKeys.groupMeta(group) + ".t"))
         } catch {
             throw TaskQError.wrapping(error)
         }

@@ -26,6 +26,9 @@ package enum CeleryKeys {
     /// TaskQ's hash of delivery counts by delivery tag (poison-message detection).
     package static let deliveries = "taskq:deliveries"
 
+    /// A group's saved record (`GroupResult.save`); its chord keys add suffixes (`.s`, `.t`, `.j`, ...).
+    package static func groupMeta(_ groupID: String) -> String { "celery-taskset-meta-" + groupID }
+
     /// The result key (and PUBLISH channel) of a task.
     package static func result(_ taskID: String) -> String { "celery-task-meta-" + taskID }
 
