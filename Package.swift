@@ -19,6 +19,9 @@ let package = Package(
         .package(url: "https://github.com/apple/swift-http-types", from: "1.8.0"),
         .package(url: "https://github.com/apple/swift-nio", from: "2.101.3"),
         .package(url: "https://github.com/apple/swift-nio-extras", from: "1.35.2"),
+        .package(url: "https://github.com/apple/swift-crypto", from: "4.5.2"),
+        .package(url: "https://github.com/apple/swift-certificates", from: "1.21.1"),
+        .package(url: "https://github.com/jpsim/Yams", from: "6.2.2"),
     ],
     targets: [
         .systemLibrary(
@@ -31,14 +34,28 @@ let package = Package(
             name: "CProcessControl",
             path: "Sources/CProcessControl"
         ),
+        .systemLibrary(
+            name: "CCompression",
+            path: "Sources/CCompression",
+            providers: [.apt(["zlib1g-dev", "libbz2-dev", "libzstd-dev"])]
+        ),
         .target(
             name: "TaskQ",
             dependencies: [
                 "CHiredis",
                 "CProcessControl",
+                "CCompression",
                 .product(name: "Logging", package: "swift-log"),
+                .product(name: "Crypto", package: "swift-crypto"),
+                .product(name: "_CryptoExtras", package: "swift-crypto"),
+                .product(name: "X509", package: "swift-certificates"),
             ],
             path: "Sources/TaskQ"
+        ),
+        .target(
+            name: "TaskQYAML",
+            dependencies: ["TaskQ", .product(name: "Yams", package: "Yams")],
+            path: "Sources/TaskQYAML"
         ),
         .target(
             name: "TaskQWorker",
@@ -69,6 +86,7 @@ let package = Package(
             dependencies: [
                 "TaskQ",
                 "TaskQWorker",
+                "TaskQYAML",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
@@ -113,7 +131,7 @@ let package = Package(
         ),
         .testTarget(
             name: "TaskQTests",
-            dependencies: ["TaskQ", "TaskQTestSupport"],
+            dependencies: ["TaskQ", "TaskQYAML", "TaskQTestSupport"],
             path: "Tests/TaskQTests"
         ),
         .testTarget(

@@ -54,6 +54,12 @@ public struct WorkerConfiguration: Sendable {
     public var autoscale: (maximum: Int, minimum: Int)?
     /// Seconds an autoscaled child may idle before it is retired. Default 30 (Celery's keepalive).
     public var autoscaleIdle = 30.0
+    /// What the worker accepts and trusts (`--accept-content`, `--security-cert-store`,
+    /// `--require-header-signature`). Default: JSON only, as Celery's `accept_content`.
+    public var reader = MessageReader.json
+    /// How the worker writes the messages it sends (retries, follow-ups, replacements):
+    /// its `task_serializer` and signing identity. Default: plain JSON.
+    public var format = MessageFormat.json
     /// This run of the worker, unique across restarts under the same node name.
     ///
     /// Claims are recorded as `"<node> <incarnation>"` and each run has a liveness key of

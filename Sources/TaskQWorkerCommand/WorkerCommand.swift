@@ -20,6 +20,8 @@ package struct WorkerCommand: AsyncParsableCommand {
 
     @OptionGroup var connection: ConnectionOptions
 
+    @OptionGroup(title: "Message formats and security") var messages: MessageSecurityOptions
+
     @Option(name: [.short, .long], help: "Tasks run at once: prefork, one child process each (default: the number of cores); async, in all, spread over --processes children (default: 100 per process); solo: 1.")
     var concurrency: Int?
 
@@ -127,6 +129,7 @@ package struct WorkerCommand: AsyncParsableCommand {
             throw ValidationError("--prefetch-multiplier must be 0 or more (got \(prefetchMultiplier))")
         }
         if maxDeliveries < 1 { throw ValidationError("--max-deliveries must be at least 1 (got \(maxDeliveries))") }
+        _ = try messages.settings()
     }
 
     package func run() async throws {
@@ -173,6 +176,7 @@ package struct WorkerCommand: AsyncParsableCommand {
         settings.historyMaxTasks = maxTasks
         settings.historyMaxAge = maxTaskAge
         settings.foreignVisibilityTimeout = foreignVisibilityTimeout
+        (settings.reader, settings.format) = try messages.settings()
         let worker = Worker(configuration: settings, logger: logger)
         // SIGTERM/SIGINT is a graceful shutdown (Celery's warm shutdown; the worker takes one
         // more of them as the cold one), SIGQUIT cancels the group: a cold shutdown at once.

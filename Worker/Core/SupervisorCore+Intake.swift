@@ -17,9 +17,12 @@ extension SupervisorCore {
     mutating func receive(_ claimed: ClaimedMessage) {
         let message: TaskMessage
         do {
-            message = try TaskMessage(envelope: claimed.envelope)
+            message = try TaskMessage(envelope: claimed.envelope, reader: configuration.reader, now: now,
+                                      redelivered: claimed.deliveries > 1)
+            try checkReplay(message, claimed)
         } catch {
-            log(.error, "Received an invalid message on queue '\(claimed.queue)': \(error). Moved it to the dead-letter list \(CeleryKeys.deadLetters)")
+            let what = Self.taskLabel(claimed.envelope).map { "message for task \($0)" } ?? "invalid message"
+            log(.error, "Received an \(what) on queue '\(claimed.queue)' and refused it: \(error). Moved it to the dead-letter list \(CeleryKeys.deadLetters)")
             emit(.deadLetter(tag: claimed.deliveryTag, reason: String(describing: error), queue: claimed.queue))
             return
         }
@@ -65,11 +68,27 @@ extension SupervisorCore {
         pending.append(job)
     }
 
+    /// Refuses a header-signed message this worker already took within the replay window.
+    mutating func checkReplay(_ message: TaskMessage, _ claimed: ClaimedMessage) throws {
+        guard configuration.reader.requiresHeaderSignature, claimed.deliveries <= 1,
+              let signature = message.headers[HeaderSignature.header]?["signature"]?.stringValue else { return }
+        guard replayGuard.admit(signature, now: now, window: configuration.reader.replayWindow) else {
+            throw SecurityError.replayed("task \(message.id) was taken before with the same header signature")
+        }
+    }
+
+    /// `name[id]` of a refused envelope, when its headers can be read at all, for the log line.
+    static func taskLabel(_ envelope: [UInt8]) -> String? {
+        guard let headers = (try? JSONValue.parse(envelope))?["headers"], let id = headers["id"]?.stringValue else { return nil }
+        return "\(headers["task"]?.stringValue ?? "?")[\(id)]"
+    }
+
     /// Puts a message whose ETA is ahead in the scheduled set (acking its delivery in the same
     /// step), marked so that it is not announced as received again when it comes due.
     mutating func holdForETA(_ job: Job, eta: Date) {
         var held = job.message
         held.properties[Self.heldForETAProperty] = .bool(true)
+        if let signature = held.headers[HeaderSignature.header]?["signature"]?.stringValue { replayGuard.forget(signature) }
         emit(.schedule(held, due: eta, list: job.homeList, replacing: job.claimed.deliveryTag))
         job.move(to: .finished)
         rememberHeldForETA(job)

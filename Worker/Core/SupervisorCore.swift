@@ -45,6 +45,7 @@ struct SupervisorCore {
     /// Run-time averages and the choice of child for each job.
     var placement = ChildPlacement()
     var revokedIDs = RevokedSet()
+    var replayGuard = ReplayGuard()
     var timeLimitOverrides: [String: (hard: Double?, soft: Double?)] = [:]
     /// Autoscale's bounds on the children (remote control may change them); nil without autoscale.
     var autoscaleRange: (maximum: Int, minimum: Int)?

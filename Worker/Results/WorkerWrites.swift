@@ -14,12 +14,21 @@ final class WorkerWrites: Sendable {
     let backend: RedisWriter
     private let shared: Bool
     private let resultExpiry: Int
+    private let format: MessageFormat
 
-    init(broker: RedisWriter, backend: RedisWriter, shared: Bool, resultExpiry: Int) {
+    init(broker: RedisWriter, backend: RedisWriter, shared: Bool, resultExpiry: Int, format: MessageFormat = .json) {
         self.broker = broker
         self.backend = backend
         self.shared = shared
         self.resultExpiry = resultExpiry
+        self.format = format
+    }
+
+    /// `message` in the worker's format. The signing key was checked when the worker started,
+    /// so encoding does not fail; should it, the message still goes out, unsigned, and a
+    /// worker that requires signatures dead-letters it with the reason.
+    func envelope(_ message: TaskMessage) -> [UInt8] {
+        (try? message.envelope(format: format)) ?? message.envelope()
     }
 
     private static func bytes(_ text: String) -> [UInt8] { Array(text.utf8) }
@@ -56,7 +65,7 @@ final class WorkerWrites: Sendable {
     /// Starts a canvas: its chords' header sizes on the backend first (a header task may
     /// finish at once and look for its chord's size), then its messages on the broker.
     func startCanvas(chordSizes: [CanvasPlanner.ChordSize], messages: [CanvasPlanner.Publish]) {
-        let publishes = messages.map { RedisWrite.command(RedisCommand("LPUSH", $0.list, $0.message.envelope())) }
+        let publishes = messages.map { RedisWrite.command(RedisCommand("LPUSH", $0.list, envelope($0.message))) }
         guard !chordSizes.isEmpty else {
             broker.enqueue(publishes)
             return
@@ -96,7 +105,7 @@ final class WorkerWrites: Sendable {
         broker.enqueue([.script(BrokerScripts.schedule,
                                 keys: BrokerScripts.bookkeeping + [CeleryKeys.scheduled, CeleryKeys.scheduledMessages],
                                 arguments: [Self.bytes(message.deliveryTag), Self.bytes(FixedPoint.text(due.timeIntervalSince1970, places: 6)),
-                                            message.envelope(), Self.bytes(list), Self.bytes(oldTag ?? "")])])
+                                            envelope(message), Self.bytes(list), Self.bytes(oldTag ?? "")])])
     }
 
     /// Puts claimed messages back at the head of their lists. `countsAsDelivery` is true when

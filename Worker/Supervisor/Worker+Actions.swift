@@ -53,7 +53,7 @@ extension Worker {
         case .publishCanvas(let chordSizes, let messages):
             writes.startCanvas(chordSizes: chordSizes, messages: messages)
         case .republish(let message, let list):
-            writes.broker.enqueue([.command(RedisCommand("RPUSH", list, message.envelope()))])
+            writes.broker.enqueue([.command(RedisCommand("RPUSH", list, writes.envelope(message)))])
         case .renew(let tags):
             writes.renew(tags)
         case .markAlive:

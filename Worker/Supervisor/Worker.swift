@@ -52,7 +52,8 @@ public final class Worker: Service, @unchecked Sendable {
         let broker = RedisWriter(url: configuration.brokerURL, name: "taskq.writer.broker", logger: logger)
         let shared = configuration.brokerURL == configuration.backendURL
         let backend = shared ? broker : RedisWriter(url: configuration.backendURL, name: "taskq.writer.backend", logger: logger)
-        writes = WorkerWrites(broker: broker, backend: backend, shared: shared, resultExpiry: configuration.resultExpiry)
+        writes = WorkerWrites(broker: broker, backend: backend, shared: shared, resultExpiry: configuration.resultExpiry,
+                              format: configuration.format)
         rateClient = RedisClient(url: configuration.brokerURL, name: "taskq.ratelimit")
         backendClient = RedisClient(url: configuration.backendURL, name: "taskq.backend")
         events = EventDispatcher(node: configuration.nodeName, database: configuration.brokerURL.database, writer: broker)

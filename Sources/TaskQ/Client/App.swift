@@ -23,6 +23,9 @@ public final class App: Sendable {
     public let resultExpiry: Int
     /// Which queue each task goes to (Celery's `task_routes`).
     public let routes: TaskRoutes
+    /// How messages are written: serializer, compression, signing (Celery's `task_serializer`,
+    /// `task_compression`, and `security_key`/`security_certificate` with `auth`).
+    public let format: MessageFormat
 
     package let registry = TaskRegistry()
     /// The periodic entries defined in code (`schedule`).
@@ -32,7 +35,8 @@ public final class App: Sendable {
     /// Creates an app. URLs default to `TASKQ_BROKER_URL` / `TASKQ_RESULT_BACKEND`, then `redis://127.0.0.1:6379/0`.
     /// `routes` send tasks to queues by name, pattern or function (see `TaskRoutes`).
     public init(_ name: String, broker: String? = nil, backend: String? = nil, defaultQueue: String = "celery",
-                resultExpiry: Int = 86_400, routes: TaskRoutes = TaskRoutes(), logger: Logger? = nil) {
+                resultExpiry: Int = 86_400, routes: TaskRoutes = TaskRoutes(), format: MessageFormat = .json,
+                logger: Logger? = nil) {
         let environment = ProcessInfo.processInfo.environment
         self.name = name
         self.brokerURLString = broker ?? environment["TASKQ_BROKER_URL"] ?? "redis://127.0.0.1:6379/0"
@@ -40,6 +44,7 @@ public final class App: Sendable {
         self.defaultQueue = defaultQueue
         self.resultExpiry = resultExpiry
         self.routes = routes
+        self.format = format
         self.logger = logger ?? Logger(label: "taskq.\(name)")
         self.connections = AppConnections(brokerURL: brokerURLString, backendURL: backendURLString, logger: self.logger)
         CanvasBuiltins.register(in: self)
@@ -94,7 +99,7 @@ public final class App: Sendable {
         var ids: [String] = []
         commands.reserveCapacity(calls.count)
         for call in calls {
-            let outgoing = outgoingMessage(name: call.name, args: call.args, kwargs: call.kwargs, options: call.options,
+            let outgoing = try outgoingMessage(name: call.name, args: call.args, kwargs: call.kwargs, options: call.options,
                                            taskOptions: call.taskOptions ?? registry.task(named: call.name)?.options, origin: origin)
             ids.append(outgoing.id)
             commands.append(RedisCommand("LPUSH", outgoing.list, outgoing.envelope))
@@ -123,7 +128,7 @@ public final class App: Sendable {
 
     /// A new message's id, target list and envelope bytes.
     func outgoingMessage(name: String, args: [JSONValue], kwargs: [String: JSONValue], options: SendOptions,
-                         taskOptions: TaskOptions?, origin: String) -> (id: String, list: String, envelope: [UInt8]) {
+                         taskOptions: TaskOptions?, origin: String) throws -> (id: String, list: String, envelope: [UInt8]) {
         var fields = EnvelopeWriter.Fields(
             name: name, id: options.taskID ?? TaskID.make(), deliveryTag: TaskID.make(), args: args, kwargs: kwargs,
             queue: queue(for: name, args: args, kwargs: kwargs, options: options, taskOptions: taskOptions), origin: origin)
@@ -134,7 +139,14 @@ public final class App: Sendable {
                              (options.softTimeLimit ?? taskOptions?.softTimeLimit)?.seconds)
         fields.ignoreResult = options.ignoreResult ?? taskOptions?.ignoreResult ?? false
         fields.extraHeaders = options.headers
-        return (fields.id, CeleryKeys.queueList(fields.queue, priority: fields.priority), EnvelopeWriter.envelope(fields))
+        fields.format = format.overriding(serializer: options.serializer, compression: options.compression)
+        let envelope: [UInt8]
+        do {
+            envelope = try EnvelopeWriter.envelope(fields)
+        } catch {
+            throw TaskQError.wrapping(error)
+        }
+        return (fields.id, CeleryKeys.queueList(fields.queue, priority: fields.priority), envelope)
     }
 
     /// The queue a message goes to: the call's, else the routes', else the task's, else the app's default.
@@ -148,7 +160,7 @@ public final class App: Sendable {
     /// Publishes one message and returns its task id.
     func send(name: String, args: [JSONValue], kwargs: [String: JSONValue], options: SendOptions,
               taskOptions: TaskOptions?) async throws -> String {
-        let outgoing = outgoingMessage(name: name, args: args, kwargs: kwargs, options: options,
+        let outgoing = try outgoingMessage(name: name, args: args, kwargs: kwargs, options: options,
                                        taskOptions: taskOptions, origin: Self.origin)
         do {
             try await connections.broker().command(RedisCommand("LPUSH", outgoing.list, outgoing.envelope))
@@ -161,7 +173,8 @@ public final class App: Sendable {
     /// LPUSHes a message onto its queue's list.
     package func publish(_ message: TaskMessage) async throws {
         do {
-            try await connections.broker().command(RedisCommand("LPUSH", message.targetList(fallbackQueue: defaultQueue), message.envelope()))
+            try await connections.broker().command(RedisCommand("LPUSH", message.targetList(fallbackQueue: defaultQueue),
+                                                                try message.envelope(format: format)))
         } catch {
             throw TaskQError.wrapping(error)
         }

@@ -24,11 +24,18 @@ public struct SendOptions: Sendable {
     public var timeLimit: Duration?
     /// Soft time limit for this call (overrides the task's).
     public var softTimeLimit: Duration?
+    /// The body's serializer for this call (Celery's `serializer=`); default: the app's format.
+    public var serializer: Serializer?
+    /// Compress the body (Celery's `compression=`); default: the app's format.
+    public var compression: BodyCompression?
 
     /// Creates options; all default to "not set".
     public init(countdown: Duration? = nil, eta: Date? = nil, expires: Date? = nil, expiresIn: Duration? = nil,
                 queue: String? = nil, priority: Int? = nil, taskID: String? = nil, ignoreResult: Bool? = nil,
-                headers: [String: JSONValue] = [:], timeLimit: Duration? = nil, softTimeLimit: Duration? = nil) {
+                headers: [String: JSONValue] = [:], timeLimit: Duration? = nil, softTimeLimit: Duration? = nil,
+                serializer: Serializer? = nil, compression: BodyCompression? = nil) {
+        self.serializer = serializer
+        self.compression = compression
         self.countdown = countdown
         self.eta = eta
         self.expires = expires

@@ -22,6 +22,8 @@ package struct EnvelopeWriter {
         package var ignoreResult = false
         package var origin: String
         package var extraHeaders: [String: JSONValue] = [:]
+        /// The body's serializer, compression and signing; plain JSON is written here directly.
+        package var format: MessageFormat = .json
 
         package init(name: String, id: String, deliveryTag: String, args: [JSONValue], kwargs: [String: JSONValue],
                      queue: String, origin: String) {
@@ -45,7 +47,23 @@ package struct EnvelopeWriter {
     private static let emptyEmbedJSON = Array(#"{"callbacks":null,"errbacks":null,"chain":null,"chord":null}"#.utf8)
 
     /// The envelope bytes for `fields`, ready to LPUSH.
-    package static func envelope(_ fields: Fields) -> [UInt8] {
+    package static func envelope(_ fields: Fields) throws -> [UInt8] {
+        guard fields.format.isPlainJSON else { return try formattedEnvelope(fields) }
+        return plainEnvelope(fields)
+    }
+
+    /// Any other format goes through `TaskMessage`, which builds the values a serializer needs.
+    private static func formattedEnvelope(_ fields: Fields) throws -> [UInt8] {
+        var message = TaskMessage.make(name: fields.name, id: fields.id, args: fields.args, kwargs: fields.kwargs,
+                                       queue: fields.queue, priority: fields.priority, eta: fields.eta, expires: fields.expires,
+                                       timeLimits: fields.timeLimits, ignoreResult: fields.ignoreResult, origin: fields.origin,
+                                       extraHeaders: fields.extraHeaders)
+        message.properties["delivery_tag"] = .string(fields.deliveryTag)
+        return try message.envelope(format: fields.format)
+    }
+
+    /// Plain JSON, written field by field.
+    static func plainEnvelope(_ fields: Fields) -> [UInt8] {
         var body: [UInt8] = []
         body.reserveCapacity(64 + fields.args.count * 8)
         body.append(UInt8(ascii: "["))

@@ -7,11 +7,15 @@ package struct TaskMessage: Sendable {
     /// The envelope properties (`delivery_tag`, `priority`, `delivery_info`, ...).
     package var properties: [String: JSONValue] { didSet { property = PropertyFields(properties) } }
     /// Positional arguments.
-    package var args: [JSONValue]
+    package var args: [JSONValue] { didSet { received = nil } }
     /// Keyword arguments.
-    package var kwargs: [String: JSONValue]
+    package var kwargs: [String: JSONValue] { didSet { received = nil } }
     /// `{"callbacks", "errbacks", "chain", "chord"}`.
-    package var embed: [String: JSONValue]
+    package var embed: [String: JSONValue] { didSet { received = nil } }
+
+    /// The body as it arrived (serialized, signed, compressed), written again unchanged while
+    /// the arguments are: a held, requeued or retried message keeps its sender's signature.
+    private var received: EncodedBody?
 
     /// The headers the worker reads again and again, looked up once per change of `headers`.
     private var header: HeaderFields
@@ -105,8 +109,10 @@ package struct TaskMessage: Sendable {
     /// An empty `embed`: no callbacks, errbacks, chain or chord.
     package static let emptyEmbed: [String: JSONValue] = ["callbacks": .null, "errbacks": .null, "chain": .null, "chord": .null]
 
-    /// Reads an envelope as kombu stores it in a Redis list.
-    package init(envelope bytes: [UInt8]) throws {
+    /// Reads an envelope as kombu stores it in a Redis list: JSON only, unsigned, unless
+    /// `reader` accepts more (msgpack, YAML, compressed or signed bodies). A `redelivered`
+    /// message (one the worker's own bookkeeping hands out again) skips the replay window.
+    package init(envelope bytes: [UInt8], reader: MessageReader = .json, now: Date = Date(), redelivered: Bool = false) throws {
         let envelope: JSONValue
         do {
             envelope = try JSONValue.parse(bytes)
@@ -120,29 +126,35 @@ package struct TaskMessage: Sendable {
         guard headers["id"]?.stringValue?.isEmpty == false else { throw ProtocolError.malformed("headers have no task 'id'") }
         try Self.validate(headers: headers)
         let properties = envelope["properties"]?.objectValue ?? [:]
-        if let type = envelope["content-type"]?.stringValue, type != "application/json" {
-            throw ProtocolError.malformed("content-type '\(type)' is not supported; send JSON (task_serializer='json')")
-        }
         guard let bodyText = envelope["body"]?.stringValue else { throw ProtocolError.malformed("envelope has no 'body' string") }
-        let bodyBytes: [UInt8]
+        let transported: [UInt8]
         if properties["body_encoding"]?.stringValue == "base64" {
             guard let decoded = Data(base64Encoded: bodyText) else { throw ProtocolError.malformed("body is not valid base64") }
-            bodyBytes = Array(decoded)
+            transported = Array(decoded)
         } else {
-            bodyBytes = Array(bodyText.utf8)
+            transported = Array(bodyText.utf8)
         }
+        let contentType = envelope["content-type"]?.stringValue ?? Serializer.json.contentType
         let body: JSONValue
-        do {
-            body = try JSONValue.parse(bodyBytes)
-        } catch {
-            throw ProtocolError.malformed("body is not JSON (\(error))")
+        if contentType == Serializer.json.contentType && headers["compression"] == nil && reader.accepted.contains("json") {
+            // The common case, without the reader's dispatch.
+            do {
+                body = try JSONValue.parse(transported)
+            } catch {
+                throw ProtocolError.malformed("body is not JSON (\(error))")
+            }
+        } else {
+            body = try reader.decodeBody(transported, contentType: contentType, headers: headers)
         }
+        _ = try reader.checkHeaderSignature(headers: headers, transported: transported, now: now, redelivered: redelivered)
         guard let parts = body.arrayValue, parts.count >= 2,
               let args = parts[0].arrayValue, let kwargs = parts[1].objectValue else {
             throw ProtocolError.malformed("body is not [args, kwargs, embed]")
         }
         self.init(headers: headers, properties: properties, args: args, kwargs: kwargs,
                   embed: parts.count > 2 ? (parts[2].objectValue ?? Self.emptyEmbed) : Self.emptyEmbed)
+        received = EncodedBody(bytes: transported, contentType: contentType,
+                               contentEncoding: envelope["content-encoding"]?.stringValue ?? "utf-8", addedHeaders: [:])
     }
 
     /// The body `[args, kwargs, embed]` as JSON bytes.
@@ -152,12 +164,37 @@ package struct TaskMessage: Sendable {
 
     /// The envelope as kombu writes it: base64 body, JSON content type.
     package func envelope() -> [UInt8] {
+        // Plain JSON neither signs nor runs a serializer that can fail.
+        (try? envelope(format: .json)) ?? []
+    }
+
+    /// The envelope as kombu writes it: base64 body, in `format`.
+    package func envelope(format: MessageFormat) throws -> [UInt8] {
         var properties = self.properties
         properties["body_encoding"] = .string("base64")
+        var headers = self.headers
+        let body: EncodedBody
+        if let received {
+            // The sender's body and its compression header as they were; new headers need a new header signature.
+            body = received
+            if let signing = format.signing, format.signsHeaders {
+                headers[HeaderSignature.header] = nil
+                headers[HeaderSignature.header] = try HeaderSignature.make(headers: headers, body: body.bytes, identity: signing)
+            }
+        } else {
+            headers["compression"] = nil
+            headers[HeaderSignature.header] = nil
+            if format.isPlainJSON {
+                body = EncodedBody(bytes: bodyBytes(), contentType: Serializer.json.contentType, contentEncoding: "utf-8", addedHeaders: [:])
+            } else {
+                body = try format.encode(body: .array([.array(args), .object(kwargs), .object(embed)]), headers: headers)
+                headers.merge(body.addedHeaders) { _, added in added }
+            }
+        }
         let envelope: JSONValue = .object([
-            "body": .string(Data(bodyBytes()).base64EncodedString()),
-            "content-encoding": "utf-8",
-            "content-type": "application/json",
+            "body": .string(Data(body.bytes).base64EncodedString()),
+            "content-encoding": .string(body.contentEncoding),
+            "content-type": .string(body.contentType),
             "headers": .object(headers),
             "properties": .object(properties),
         ])

@@ -13,6 +13,6 @@ extension ScheduleEntry {
         var headers: [String: JSONValue] = [ScheduleKeys.entryHeader: .string(name), "celery_beat_task": true]
         if let slot { headers[ScheduleKeys.slotHeader] = .int(ScheduleStore.milliseconds(slot)) }
         fields.extraHeaders = headers
-        return (fields.id, CeleryKeys.queueList(fields.queue, priority: fields.priority), EnvelopeWriter.envelope(fields))
+        return (fields.id, CeleryKeys.queueList(fields.queue, priority: fields.priority), EnvelopeWriter.plainEnvelope(fields))
     }
 }
