@@ -58,6 +58,10 @@ enum YAMLBody {
         return text
     }
 
+    private static func unsupported(_ node: Node) -> Failure {
+        Failure(description: "yaml: tag \(node.tag) has no JSON form (only safe_dump output is read)")
+    }
+
     private static func value(_ node: Node, depth: Int) throws -> JSONValue {
         guard depth < 512 else { throw Failure(description: "yaml: nesting deeper than 512") }
         switch node {
@@ -77,11 +81,13 @@ enum YAMLBody {
                 // A timestamp stays the text it was written as: JSON bodies carry times as ISO strings.
                 return .string(scalar.string)
             default:
-                throw Failure(description: "yaml: tag \(node.tag) has no JSON form (only safe_dump output is read)")
+                throw unsupported(node)
             }
         case .sequence(let sequence):
+            guard node.tag.rawValue == Tag.Name.seq.rawValue else { throw unsupported(node) }
             return .array(try sequence.map { try value($0, depth: depth + 1) })
         case .mapping(let mapping):
+            guard node.tag.rawValue == Tag.Name.map.rawValue else { throw unsupported(node) }
             var members: [String: JSONValue] = [:]
             for (key, member) in mapping {
                 guard case .scalar(let keyScalar) = key else { throw Failure(description: "yaml: mapping key is not a scalar") }

@@ -37,7 +37,7 @@ struct EnvelopeWriterTests {
         full.extraHeaders = ["x-trace": "abc", "task": "overridden", "retries": 5]
         plain.args = []
         for fields in [plain, full] {
-            let written = try JSONValue.parse(EnvelopeWriter.envelope(fields))
+            let written = try JSONValue.parse(EnvelopeWriter.plainEnvelope(fields))
             var expected = try reference(fields)
             // The expiration is milliseconds from now, computed at each call.
             let writtenExpiry = written["properties"]?["expiration"]?.stringValue.flatMap(Int.init)
@@ -55,7 +55,7 @@ struct EnvelopeWriterTests {
             #expect(try body(written) == body(expected))
             #expect(written["content-type"] == "application/json")
             #expect(written["content-encoding"] == "utf-8")
-            let message = try TaskMessage(envelope: EnvelopeWriter.envelope(fields))
+            let message = try TaskMessage(envelope: EnvelopeWriter.plainEnvelope(fields))
             #expect(message.args == fields.args)
             #expect(message.kwargs == fields.kwargs)
         }

@@ -46,7 +46,8 @@ struct ProtocolTests {
             (#"{"body": "W10=", "headers": {"id": "1"}, "properties": {}}"#, "no 'task'"),
             (#"{"body": "!!", "headers": {"task": "t", "id": "1"}, "properties": {"body_encoding": "base64"}}"#, "base64"),
             (#"{"body": "W10=", "headers": {"task": "t", "id": "1"}, "properties": {"body_encoding": "base64"}}"#, "[args, kwargs, embed]"),
-            (#"{"body": "x", "content-type": "application/x-python-serialize", "headers": {"task": "t", "id": "1"}, "properties": {}}"#, "content-type"),
+            (#"{"body": "x", "content-type": "application/x-python-serialize", "headers": {"task": "t", "id": "1"}, "properties": {}}"#, "pickle bodies are refused"),
+            (#"{"body": "x", "content-type": "application/x-msgpack", "headers": {"task": "t", "id": "1"}, "properties": {}}"#, "content-type 'application/x-msgpack' is not accepted"),
         ]
         for (text, reason) in cases {
             do {

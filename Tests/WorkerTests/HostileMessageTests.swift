@@ -14,7 +14,7 @@ struct HostileMessageTests {
                                            queue: "celery", origin: "tests")
         fields.extraHeaders = headers
         fields.timeLimits = (hardLimit, softLimit)
-        return EnvelopeWriter.envelope(fields)
+        return EnvelopeWriter.plainEnvelope(fields)
     }
 
     static func push(_ url: RedisURL, _ envelope: [UInt8]) throws {
