@@ -108,6 +108,7 @@ let package = Package(
                 "TaskQWorker",
                 "TaskQWorkerCommand",
                 "TaskQMonitor",
+                "TaskQYAML",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),

@@ -21,7 +21,7 @@ package struct ConnectionOptions: ParsableArguments {
     }
 
     /// A client app for sending and reading results.
-    package func clientApp() -> App {
-        App("taskq", broker: brokerString, backend: backendString)
+    package func clientApp(format: MessageFormat = .json) -> App {
+        App("taskq", broker: brokerString, backend: backendString, format: format)
     }
 }

@@ -20,6 +20,10 @@ Environment:
   PYTASKS_RESTORE_INTERVAL   kombu unacked_restore_interval (seconds) with throttle 1
   PYTASKS_ACKS_LATE          1: task_acks_late=True
   PYTASKS_BEAT_EVERY         seconds: `celery -A pytasks beat` sends tasks.add(4, 5) that often
+  PYTASKS_SERIALIZER         task_serializer (json, msgpack, yaml, auth)
+  PYTASKS_ACCEPT             accept_content, comma-separated (default json)
+  PYTASKS_COMPRESSION        task_compression (gzip, bzip2, zstd)
+  PYTASKS_SECURITY           KEY:CERT:STORE paths; with PYTASKS_SERIALIZER=auth, app.setup_security()
                              (beat_schedule entry "py-beat-add"; test_beat_interop.py)
 """
 
@@ -46,6 +50,25 @@ def _transport_options() -> dict:
     return options
 
 
+def _configure_formats(app: Celery) -> None:
+    """Serializer, accepted content, compression and signing from the PYTASKS_* variables."""
+    serializer = os.environ.get("PYTASKS_SERIALIZER")
+    if serializer:
+        app.conf.task_serializer = serializer
+    accept = os.environ.get("PYTASKS_ACCEPT")
+    if accept:
+        app.conf.accept_content = accept.split(",")
+        # Results stay JSON (result_serializer's default) whatever tasks are written in.
+        app.conf.result_accept_content = ["json"]
+    if os.environ.get("PYTASKS_COMPRESSION"):
+        app.conf.task_compression = os.environ["PYTASKS_COMPRESSION"]
+    security = os.environ.get("PYTASKS_SECURITY")
+    if security:
+        key, cert, store = security.split(":")
+        app.conf.update(security_key=key, security_certificate=cert, security_cert_store=store)
+        app.setup_security()
+
+
 def make_app(broker: str | None = None, backend: str | None = None, name: str = "pytasks") -> Celery:
     """A Celery app with every task of this module registered; `app.swift` holds stubs."""
     broker = broker or os.environ.get("PYTASKS_BROKER_URL", "redis://127.0.0.1:6379/0")
@@ -59,6 +82,7 @@ def make_app(broker: str | None = None, backend: str | None = None, name: str = 
         task_send_sent_event=True,
         task_acks_late=os.environ.get("PYTASKS_ACKS_LATE", "") not in ("", "0", "false"),
     )
+    _configure_formats(app)
     if os.environ.get("PYTASKS_BEAT_EVERY"):
         app.conf.beat_schedule = {
             "py-beat-add": {"task": "tasks.add", "schedule": float(os.environ["PYTASKS_BEAT_EVERY"]),
