@@ -41,10 +41,14 @@ public enum HeaderSignature {
               let signature = Data(base64Encoded: encoded), let timestamp = value["timestamp"]?.doubleValue else {
             throw SecurityError.badSignature("\(header) lacks signer, signature or timestamp")
         }
-        let digest = try value["digest"]?.stringValue.map {
-            guard let digest = SignatureDigest(celeryName: $0) else { throw SecurityError.badSignature("unknown digest '\($0)'") }
-            return digest
-        } ?? .sha256
+        let digest: SignatureDigest
+        switch value["digest"] {
+        case nil: digest = .sha256
+        case .string(let name)?:
+            guard let named = SignatureDigest(celeryName: name) else { throw SecurityError.badSignature("unknown digest '\(name)'") }
+            digest = named
+        case let other?: throw SecurityError.badSignature("digest is \(other.serialized().count > 40 ? "not a name" : String(decoding: other.serialized(), as: UTF8.self)), not a name")
+        }
         let certificate = try store.certificate(for: signer, at: now)
         guard certificate.isValid(Array(signature), for: signedBytes(headers: headers, timestamp: timestamp, body: body),
                                   digest: digest) else {
