@@ -16,7 +16,7 @@ FROM swift:${SWIFT_VERSION}-bookworm AS builder
 
 RUN export DEBIAN_FRONTEND=noninteractive \
     && apt-get -q update \
-    && apt-get -q install -y --no-install-recommends libhiredis-dev pkg-config \
+    && apt-get -q install -y --no-install-recommends libhiredis-dev zlib1g-dev libbz2-dev libzstd-dev pkg-config \
     && rm -rf /var/lib/apt/lists/*
 
 WORKDIR /src
@@ -44,7 +44,7 @@ FROM debian:bookworm-slim
 
 RUN export DEBIAN_FRONTEND=noninteractive \
     && apt-get -q update \
-    && apt-get -q install -y --no-install-recommends libhiredis0.14 libstdc++6 ca-certificates \
+    && apt-get -q install -y --no-install-recommends libhiredis0.14 zlib1g libbz2-1.0 libzstd1 libstdc++6 ca-certificates \
     && rm -rf /var/lib/apt/lists/* \
     && useradd --system --user-group --create-home --home-dir /app taskq
 

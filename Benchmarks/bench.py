@@ -64,8 +64,8 @@ class Bench:
             raise SystemExit(f"bench: taskq bench {' '.join(args)} failed:\n{out.stderr}")
         return json.loads(out.stdout.strip().splitlines()[-1])
 
-    def fill(self, prefix, count, ignore_result=False, task="tasks.add", args=None):
-        extra = ["--ignore-result"] if ignore_result else []
+    def fill(self, prefix, count, ignore_result=False, task="tasks.add", args=None, format_flags=()):
+        extra = (["--ignore-result"] if ignore_result else []) + list(format_flags)
         if args is not None:
             extra += ["--task", task, "--args", json.dumps(args)]
         return self.taskq_bench("batch", "-n", str(count), "--batch-size", "5000", "--id-prefix", prefix, *extra)
@@ -318,7 +318,7 @@ def main():
                         help="worker flags of TaskQ's best drain setting")
     parser.add_argument("--timeout", type=float, default=300, help="seconds a drain may take")
     parser.add_argument("--quick", action="store_true", help="smoke run: N=2000, 1 run, 200 round trips, 40 CPU tasks")
-    parser.add_argument("--only", default="drain,enqueue,roundtrip,cpu,io,scale",
+    parser.add_argument("--only", default="drain,enqueue,roundtrip,cpu,io,scale,formats",
                         help="comma-separated phases to run: drain, enqueue, roundtrip, cpu, io, scale")
     parser.add_argument("--out", default="/tmp/taskq-bench.md", help="markdown report path")
     options = parser.parse_args()
@@ -342,6 +342,9 @@ def main():
     if "scale" in only:
         import scale_bench
         bench.phases += scale_bench.phases()
+    if "formats" in only:
+        import formats_bench
+        bench.phases += formats_bench.phases(r)
     machine = bench.machine()
     settings = {
         "N": options.n, "Celery N (drain, enqueue)": options.celery_n, "repeats": options.repeat, "round trips": options.roundtrips,
@@ -372,11 +375,15 @@ def main():
         io_bench.run(bench)
     if "scale" in only:
         scale_bench.run(bench)
+    if "formats" in only:
+        formats_bench.run(bench)
     text = report.render(bench, machine, settings)
     if "io" in only:
         text += io_bench.report(bench)
     if "scale" in only:
         text += scale_bench.report(bench)
+    if "formats" in only:
+        text += formats_bench.report(bench)
     text += f"\nTotal benchmark time: {time.monotonic() - started:.0f} s.\n"
     Path(options.out).write_text(text)
     log("")

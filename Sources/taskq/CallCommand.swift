@@ -2,7 +2,6 @@ import ArgumentParser
 import Foundation
 import TaskQ
 import TaskQWorkerCommand
-import TaskQYAML
 
 /// `taskq call tasks.add --args '[2,3]' --wait`
 struct CallCommand: AsyncParsableCommand {
@@ -35,49 +34,7 @@ struct CallCommand: AsyncParsableCommand {
 
     @OptionGroup var connection: ConnectionOptions
 
-    @Option(help: "Body serializer: json (default), msgpack, yaml, or auth to sign (needs --security-key and --security-certificate).")
-    var serializer = "json"
-
-    @Option(help: "Compress the body: gzip, bzip2 or zstd.")
-    var compression: String?
-
-    @Option(name: .customLong("security-key"), help: "PEM RSA private key to sign with.")
-    var securityKey: String?
-
-    @Option(name: .customLong("security-certificate"), help: "PEM certificate of --security-key.")
-    var securityCertificate: String?
-
-    @Option(name: .customLong("security-digest"), help: "Signature digest: sha256 (default), sha384, sha512.")
-    var securityDigest = "sha256"
-
-    @Flag(name: .customLong("no-header-signature"), help: "Sign the body only, as Celery does (no TaskQ header signature).")
-    var noHeaderSignature = false
-
-    /// The message format the flags name.
-    func format() throws -> MessageFormat {
-        var format = MessageFormat(signsHeaders: !noHeaderSignature)
-        if let securityKey, let securityCertificate {
-            guard let digest = SignatureDigest(celeryName: securityDigest) else {
-                throw ValidationError("--security-digest must be sha256, sha384 or sha512")
-            }
-            format.signing = try SigningIdentity(keyFile: securityKey, certificateFile: securityCertificate, digest: digest)
-        }
-        switch serializer {
-        case "auth":
-            guard format.signing != nil else { throw ValidationError("--serializer auth needs --security-key and --security-certificate") }
-        case "json": format.serializer = .json
-        case "msgpack": format.serializer = .msgpack
-        case "yaml": format.serializer = .yaml
-        default: throw ValidationError("--serializer must be json, msgpack, yaml or auth (got '\(serializer)')")
-        }
-        if let compression {
-            guard let scheme = BodyCompression(name: compression) else {
-                throw ValidationError("--compression must be gzip, bzip2 or zstd (got '\(compression)')")
-            }
-            format.compression = scheme
-        }
-        return format
-    }
+    @OptionGroup(title: "Message format and signing") var messageFormat: ClientFormatOptions
 
     func run() async throws {
         guard let positional = try? JSONValue.parse(args).arrayValue else {
@@ -86,7 +43,7 @@ struct CallCommand: AsyncParsableCommand {
         guard let keywords = try? JSONValue.parse(kwargs).objectValue else {
             throw ValidationError("--kwargs must be a JSON object, e.g. '{\"x\": 1}'")
         }
-        let app = connection.clientApp(format: try format())
+        let app = connection.clientApp(format: try messageFormat.format())
         let options = SendOptions(countdown: countdown.map { .milliseconds(Int($0 * 1000)) }, queue: queue, priority: priority)
         let result = try await app.sendTask(name, args: positional, kwargs: keywords, options: options)
         guard wait else {

@@ -45,6 +45,8 @@ struct BenchCommand: AsyncParsableCommand {
 
     @OptionGroup var connection: ConnectionOptions
 
+    @OptionGroup(title: "Message format and signing") var messageFormat: ClientFormatOptions
+
     func validate() throws {
         guard count > 0 else { throw ValidationError("-n/--count must be positive") }
         guard batchSize > 0 else { throw ValidationError("--batch-size must be positive") }
@@ -54,7 +56,7 @@ struct BenchCommand: AsyncParsableCommand {
     }
 
     func run() async throws {
-        let app = connection.clientApp()
+        let app = connection.clientApp(format: try messageFormat.format())
         let fixedArgs = args.flatMap { try? JSONValue.parse($0).arrayValue }
         let workload = BenchWorkload(task: task, fixedArgs: fixedArgs, idPrefix: idPrefix,
                                      options: SendOptions(queue: queue, ignoreResult: ignoreResult ? true : nil))
