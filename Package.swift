@@ -108,7 +108,6 @@ let package = Package(
                 "TaskQWorker",
                 "TaskQWorkerCommand",
                 "TaskQMonitor",
-                "TaskQYAML",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),

@@ -1,6 +1,5 @@
 import ArgumentParser
 import TaskQ
-import TaskQYAML
 
 /// The worker's body formats and message security, in Celery's setting names.
 package struct MessageSecurityOptions: ParsableArguments {
@@ -13,17 +12,10 @@ package struct MessageSecurityOptions: ParsableArguments {
     @Option(name: .customLong("task-compression"), help: "Compression of the messages the worker sends: gzip, bzip2 or zstd (default none).")
     var taskCompression: String?
 
-    @Option(name: .customLong("security-key"), help: "PEM RSA private key the worker signs with (Celery's security_key).")
-    var securityKey: String?
-
-    @Option(name: .customLong("security-certificate"), help: "PEM X.509 certificate of --security-key (security_certificate).")
-    var securityCertificate: String?
+    @OptionGroup var signing: SigningOptions
 
     @Option(name: .customLong("security-cert-store"), help: "Directory, file or pattern of the PEM certificates whose signatures are trusted (security_cert_store).")
     var securityCertStore: String?
-
-    @Option(name: .customLong("security-digest"), help: "Signature digest: sha256 (default), sha384 or sha512 (security_digest).")
-    var securityDigest = "sha256"
 
     @Flag(name: .customLong("require-header-signature"), help: "Run only messages whose TaskQ header signature (task name, id, eta, expires, retries, time limits, workflow ids, body) verifies against the certificate store, signed within the replay window and not taken before.")
     var requireHeaderSignature = false
@@ -35,10 +27,8 @@ package struct MessageSecurityOptions: ParsableArguments {
 
     /// The reader and the outgoing format these flags describe; errors name the flag.
     package func settings() throws -> (reader: MessageReader, format: MessageFormat) {
-        guard let digest = SignatureDigest(celeryName: securityDigest) else {
-            throw ValidationError("--security-digest must be sha256, sha384 or sha512 (got '\(securityDigest)')")
-        }
-        let serializers: [Serializer] = [.json, .msgpack, .yaml]
+        let digest = try signing.digest()
+        let serializers = SigningOptions.serializers
         let accepted = acceptContent.split(separator: ",").map { $0.trimmed() }.filter { !$0.isEmpty }
         for name in accepted where name == "pickle" || name == "application/x-python-serialize" {
             throw ValidationError("--accept-content: pickle is refused (unpickling runs code chosen by whoever can write to Redis)")
@@ -56,34 +46,20 @@ package struct MessageSecurityOptions: ParsableArguments {
         if (signs || requireHeaderSignature) && store == nil {
             throw ValidationError("signed messages need --security-cert-store (the certificates whose signatures are trusted)")
         }
-        var identity: SigningIdentity?
-        if let securityKey, let securityCertificate {
-            do {
-                identity = try SigningIdentity(keyFile: securityKey, certificateFile: securityCertificate, digest: digest)
-            } catch {
-                throw ValidationError("--security-key/--security-certificate: \(error)")
-            }
-        } else if securityKey != nil || securityCertificate != nil {
-            throw ValidationError("--security-key and --security-certificate go together")
-        }
+        let identity = try signing.identity()
         let reader = MessageReader(accepted: accepted, serializers: serializers, certificates: store, digest: digest,
                                    requiresHeaderSignature: requireHeaderSignature, replayWindow: replayWindow)
         var format = MessageFormat()
         if taskSerializer == CelerySignedBody.serializerName {
             guard let identity else { throw ValidationError("--task-serializer auth needs --security-key and --security-certificate") }
             format.signing = identity
-        } else if let serializer = serializers.first(where: { $0.matches(taskSerializer) }) {
+        } else if let serializer = SigningOptions.serializer(named: taskSerializer) {
             format.serializer = serializer
             format.signing = identity
         } else {
             throw ValidationError("--task-serializer must be json, msgpack, yaml or auth (got '\(taskSerializer)')")
         }
-        if let taskCompression {
-            guard let compression = BodyCompression(name: taskCompression) else {
-                throw ValidationError("--task-compression must be gzip, bzip2 or zstd (got '\(taskCompression)')")
-            }
-            format.compression = compression
-        }
+        format.compression = try SigningOptions.compression(taskCompression, flag: "--task-compression")
         return (reader, format)
     }
 }

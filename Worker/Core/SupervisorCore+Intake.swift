@@ -21,8 +21,8 @@ extension SupervisorCore {
                                       redelivered: claimed.deliveries > 1)
             try checkReplay(message, claimed)
         } catch {
-            let what = Self.taskLabel(claimed.envelope).map { "message for task \($0)" } ?? "invalid message"
-            log(.error, "Received an \(what) on queue '\(claimed.queue)' and refused it: \(error). Moved it to the dead-letter list \(CeleryKeys.deadLetters)")
+            let what = Self.taskLabel(claimed.envelope).map { "a message for task \($0)" } ?? "an invalid message"
+            log(.error, "Received \(what) on queue '\(claimed.queue)' and refused it: \(error). Moved it to the dead-letter list \(CeleryKeys.deadLetters)")
             emit(.deadLetter(tag: claimed.deliveryTag, reason: String(describing: error), queue: claimed.queue))
             return
         }

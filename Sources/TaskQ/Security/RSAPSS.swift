@@ -11,42 +11,59 @@ enum RSAPSS {
     /// BoringSSL's `RSA_PSS_SALTLEN_AUTO`: maximal when signing, recovered when verifying.
     private static let automaticSalt: Int32 = -2
 
-    /// A signature over `message` with the private key in PKCS #1 DER.
-    static func sign(_ message: [UInt8], privateKeyDER: [UInt8], digest: SignatureDigest) throws -> [UInt8] {
-        guard let key = privateKeyDER.withUnsafeBufferPointer({
-            CCryptoBoringSSL_RSA_private_key_from_bytes($0.baseAddress, $0.count)
-        }) else { throw SecurityError.badKey("the private key is not an RSA key BoringSSL can read") }
-        defer { CCryptoBoringSSL_RSA_free(key) }
+    /// A signature over `message`.
+    static func sign(_ message: [UInt8], key: RSAKey, digest: SignatureDigest) throws -> [UInt8] {
         let hashed = digest.hash(message)
-        var signature = [UInt8](repeating: 0, count: Int(CCryptoBoringSSL_RSA_size(key)))
+        var signature = [UInt8](repeating: 0, count: Int(CCryptoBoringSSL_RSA_size(key.pointer)))
         var length = 0
         let status = signature.withUnsafeMutableBufferPointer { output in
             hashed.withUnsafeBufferPointer { hash in
-                CCryptoBoringSSL_RSA_sign_pss_mgf1(key, &length, output.baseAddress, output.count,
+                CCryptoBoringSSL_RSA_sign_pss_mgf1(key.pointer, &length, output.baseAddress, output.count,
                                                    hash.baseAddress, hash.count, digest.boringDigest, nil, automaticSalt)
             }
         }
-        guard status == 1 else { throw SecurityError.badKey("RSA-PSS signing failed") }
+        guard status == 1 else {
+            CCryptoBoringSSL_ERR_clear_error()
+            throw SecurityError.badKey("RSA-PSS signing failed")
+        }
         return Array(signature.prefix(length))
     }
 
-    /// Whether `signature` over `message` verifies with the public key in PKCS #1 DER.
-    static func isValid(_ signature: [UInt8], for message: [UInt8], publicKeyDER: [UInt8], digest: SignatureDigest) -> Bool {
-        guard let key = publicKeyDER.withUnsafeBufferPointer({
-            CCryptoBoringSSL_RSA_public_key_from_bytes($0.baseAddress, $0.count)
-        }) else { return false }
-        defer { CCryptoBoringSSL_RSA_free(key) }
+    /// Whether `signature` over `message` verifies with `key`.
+    static func isValid(_ signature: [UInt8], for message: [UInt8], key: RSAKey, digest: SignatureDigest) -> Bool {
         let hashed = digest.hash(message)
         let status = signature.withUnsafeBufferPointer { signature in
             hashed.withUnsafeBufferPointer { hash in
-                CCryptoBoringSSL_RSA_verify_pss_mgf1(key, hash.baseAddress, hash.count, digest.boringDigest, nil,
+                CCryptoBoringSSL_RSA_verify_pss_mgf1(key.pointer, hash.baseAddress, hash.count, digest.boringDigest, nil,
                                                      automaticSalt, signature.baseAddress, signature.count)
             }
         }
         // A failed verification leaves an error on BoringSSL's queue; clear it for the next caller.
-        CCryptoBoringSSL_ERR_clear_error()
+        if status != 1 { CCryptoBoringSSL_ERR_clear_error() }
         return status == 1
     }
+}
+
+/// A parsed BoringSSL RSA key, parsed once per certificate or identity rather than per message.
+/// BoringSSL's RSA operations on one key are safe from several threads.
+final class RSAKey: @unchecked Sendable {
+    let pointer: OpaquePointer
+
+    /// A public key from PKCS #1 DER.
+    init?(publicDER: [UInt8]) {
+        guard let key = publicDER.withUnsafeBufferPointer({ CCryptoBoringSSL_RSA_public_key_from_bytes($0.baseAddress, $0.count) })
+        else { return nil }
+        pointer = key
+    }
+
+    /// A private key from PKCS #1 DER.
+    init?(privateDER: [UInt8]) {
+        guard let key = privateDER.withUnsafeBufferPointer({ CCryptoBoringSSL_RSA_private_key_from_bytes($0.baseAddress, $0.count) })
+        else { return nil }
+        pointer = key
+    }
+
+    deinit { CCryptoBoringSSL_RSA_free(pointer) }
 }
 
 /// The digest of Celery's `security_digest` (`sha256` by default).

@@ -9,7 +9,7 @@ public struct SigningIdentity: Sendable {
     public let signer: String
     /// The digest signatures are made with (`security_digest`).
     public let digest: SignatureDigest
-    private let privateKeyDER: [UInt8]
+    private let key: RSAKey
 
     /// An identity from PEM text: a private key (PKCS #1 or PKCS #8, RSA, 2048 bits or more)
     /// and the certificate whose public key it matches.
@@ -26,7 +26,10 @@ public struct SigningIdentity: Sendable {
         }
         self.signer = certificate.id
         self.digest = digest
-        self.privateKeyDER = Array(key.derRepresentation)
+        guard let parsed = RSAKey(privateDER: Array(key.derRepresentation)) else {
+            throw SecurityError.badKey("security_key cannot be loaded for signing")
+        }
+        self.key = parsed
     }
 
     /// An identity from the files `security_key` and `security_certificate` name.
@@ -37,7 +40,7 @@ public struct SigningIdentity: Sendable {
 
     /// The signature over `message`, as Celery's `PrivateKey.sign` makes it.
     public func sign(_ message: [UInt8]) throws -> [UInt8] {
-        try RSAPSS.sign(message, privateKeyDER: privateKeyDER, digest: digest)
+        try RSAPSS.sign(message, key: key, digest: digest)
     }
 }
 

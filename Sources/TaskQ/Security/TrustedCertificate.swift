@@ -10,6 +10,7 @@ public struct TrustedCertificate: Sendable {
     /// The end of the certificate's validity.
     public let notValidAfter: Date
     let publicKeyDER: [UInt8]
+    private let key: RSAKey
 
     /// A certificate from PEM text; only RSA certificates are accepted, as in Celery.
     public init(pem: String) throws {
@@ -26,6 +27,10 @@ public struct TrustedCertificate: Sendable {
         id = issuer.joined(separator: " ") + " " + Self.decimal(Array(certificate.serialNumber.bytes))
         notValidAfter = certificate.notValidAfter
         publicKeyDER = Array(key.pkcs1DERRepresentation)
+        guard let parsed = RSAKey(publicDER: publicKeyDER) else {
+            throw SecurityError.badKey("certificate \(certificate.subject): its RSA key cannot be loaded")
+        }
+        self.key = parsed
     }
 
     /// Whether the certificate has expired at `now`.
@@ -33,7 +38,7 @@ public struct TrustedCertificate: Sendable {
 
     /// Whether `signature` over `message` was made by this certificate's key.
     public func isValid(_ signature: [UInt8], for message: [UInt8], digest: SignatureDigest) -> Bool {
-        RSAPSS.isValid(signature, for: message, publicKeyDER: publicKeyDER, digest: digest)
+        RSAPSS.isValid(signature, for: message, key: key, digest: digest)
     }
 
     /// A big-endian unsigned integer in decimal, as Python prints `serial_number`.
