@@ -17,6 +17,17 @@ struct ClaimedMessage: Sendable {
     let envelope: [UInt8]
     /// How many times this delivery tag has been claimed, this time included.
     let deliveries: Int
+    /// The envelope read (serializer, compression, signatures), or why it cannot be: done on
+    /// the claimer's thread, where it costs the supervisor nothing.
+    let decoded: Result<TaskMessage, any Error>
+
+    init(queue: String, deliveryTag: String, envelope: [UInt8], deliveries: Int, reader: MessageReader = .json) {
+        self.queue = queue
+        self.deliveryTag = deliveryTag
+        self.envelope = envelope
+        self.deliveries = deliveries
+        decoded = Result { try TaskMessage(envelope: envelope, reader: reader, redelivered: deliveries > 1) }
+    }
 }
 
 /// Claims messages on a dedicated thread: many per round trip with one Lua call, and
@@ -215,7 +226,8 @@ final class MessageClaimer: Sendable {
                 logger.error("Moved a message from queue '\(queue)' to the dead-letter list \(CeleryKeys.deadLetters): \(reason)")
             } else {
                 claimed.append(ClaimedMessage(queue: queue, deliveryTag: tag, envelope: items[index + 2].bytes ?? [],
-                                              deliveries: Int(items[index + 3].string ?? "") ?? items[index + 3].integer ?? 1))
+                                              deliveries: Int(items[index + 3].string ?? "") ?? items[index + 3].integer ?? 1,
+                                              reader: configuration.reader))
             }
             index += 4
         }

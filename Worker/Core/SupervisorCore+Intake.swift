@@ -17,8 +17,7 @@ extension SupervisorCore {
     mutating func receive(_ claimed: ClaimedMessage) {
         let message: TaskMessage
         do {
-            message = try TaskMessage(envelope: claimed.envelope, reader: configuration.reader, now: now,
-                                      redelivered: claimed.deliveries > 1)
+            message = try claimed.decoded.get()
             try checkReplay(message, claimed)
         } catch {
             let what = Self.taskLabel(claimed.envelope).map { "a message for task \($0)" } ?? "an invalid message"
