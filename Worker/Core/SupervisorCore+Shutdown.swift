@@ -54,7 +54,7 @@ extension SupervisorCore {
     /// Returns messages the claimer took just before shutdown stopped it: they would never start.
     mutating func giveBackLateClaims(_ messages: [ClaimedMessage]) {
         let deliveries = messages.filter { !$0.deliveryTag.isEmpty }.map { claimed in
-            let list = (try? TaskMessage(envelope: claimed.envelope))?.targetList(fallbackQueue: claimed.queue) ?? claimed.queue
+            let list = (try? claimed.decoded.get())?.targetList(fallbackQueue: claimed.queue) ?? claimed.queue
             return Delivery(tag: claimed.deliveryTag, list: list)
         }
         guard !deliveries.isEmpty else { return }
