@@ -77,14 +77,15 @@ public struct MessageReader: Sendable {
         }
     }
 
-    /// Checks the header signature when one is required; returns it for replay tracking.
+    /// Checks the header signature when one is required (the worker's replay guard then
+    /// reads the signature from the headers).
     func checkHeaderSignature(headers: [String: JSONValue], transported: [UInt8], now: Date,
-                              redelivered: Bool) throws -> String? {
-        guard requiresHeaderSignature else { return nil }
+                              redelivered: Bool) throws {
+        guard requiresHeaderSignature else { return }
         guard let certificates else {
             throw SecurityError.unsigned("--require-header-signature needs a certificate store (--security-cert-store)")
         }
-        return try HeaderSignature.verify(headers: headers, body: transported, store: certificates,
-                                          window: redelivered ? nil : replayWindow, now: now)
+        _ = try HeaderSignature.verify(headers: headers, body: transported, store: certificates,
+                                       window: redelivered ? nil : replayWindow, now: now)
     }
 }

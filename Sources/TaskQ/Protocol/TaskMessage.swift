@@ -146,7 +146,7 @@ package struct TaskMessage: Sendable {
         } else {
             body = try reader.decodeBody(transported, contentType: contentType, headers: headers)
         }
-        _ = try reader.checkHeaderSignature(headers: headers, transported: transported, now: now, redelivered: redelivered)
+        try reader.checkHeaderSignature(headers: headers, transported: transported, now: now, redelivered: redelivered)
         guard let parts = body.arrayValue, parts.count >= 2,
               let args = parts[0].arrayValue, let kwargs = parts[1].objectValue else {
             throw ProtocolError.malformed("body is not [args, kwargs, embed]")
